@@ -1,0 +1,1 @@
+"""posetrack-plugins."""
