@@ -1,0 +1,1 @@
+"""apis components (modules are imported and registered by `import plugins`)."""

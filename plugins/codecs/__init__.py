@@ -1,0 +1,1 @@
+"""codecs components (modules are imported and registered by `import plugins`)."""

@@ -1,0 +1,1 @@
+"""datasets components (modules are imported and registered by `import plugins`)."""

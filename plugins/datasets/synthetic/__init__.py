@@ -1,0 +1,1 @@
+"""datasets synthetic components (modules are imported and registered by `import plugins`)."""

@@ -1,0 +1,1 @@
+"""datasets transforms components (modules are imported and registered by `import plugins`)."""

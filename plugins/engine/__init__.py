@@ -1,0 +1,1 @@
+"""engine components (modules are imported and registered by `import plugins`)."""

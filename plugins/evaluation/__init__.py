@@ -1,0 +1,1 @@
+"""evaluation components (modules are imported and registered by `import plugins`)."""

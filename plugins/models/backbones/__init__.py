@@ -1,0 +1,1 @@
+"""models backbones components (modules are imported and registered by `import plugins`)."""

@@ -1,0 +1,1 @@
+"""models correspondence components (modules are imported and registered by `import plugins`)."""

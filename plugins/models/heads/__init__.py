@@ -1,0 +1,1 @@
+"""models heads components (modules are imported and registered by `import plugins`)."""

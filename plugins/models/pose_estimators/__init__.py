@@ -1,0 +1,1 @@
+"""models pose_estimators components (modules are imported and registered by `import plugins`)."""

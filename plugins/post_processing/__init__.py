@@ -1,0 +1,1 @@
+"""post_processing components (modules are imported and registered by `import plugins`)."""

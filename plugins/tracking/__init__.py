@@ -1,0 +1,1 @@
+"""tracking components (modules are imported and registered by `import plugins`)."""

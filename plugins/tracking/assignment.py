@@ -1,0 +1,54 @@
+"""Assignment of detections to tracks from a similarity matrix."""
+import numpy as np
+from scipy.optimize import linear_sum_assignment
+
+
+def greedy_assignment(similarity: np.ndarray, threshold: float) -> np.ndarray:
+    """Greedy matching: repeatedly take the most similar free (track, detection) pair.
+
+    Args:
+        similarity: (T, N) similarities (higher is better).
+        threshold: pairs with similarity below it are never matched.
+
+    Returns:
+        (M, 2) int64 array of matched ``(track_index, detection_index)`` pairs.
+    """
+    similarity = np.asarray(similarity, dtype=np.float64)
+    if similarity.size == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    order = np.argsort(-similarity, axis=None, kind='stable')
+    rows, cols = np.unravel_index(order, similarity.shape)
+    valid = similarity[rows, cols] >= threshold
+    rows, cols = rows[valid], cols[valid]
+    used_rows = np.zeros(similarity.shape[0], dtype=bool)
+    used_cols = np.zeros(similarity.shape[1], dtype=bool)
+    pairs = []
+    for r, c in zip(rows, cols):  # at most T*N candidates, stops when all are used
+        if used_rows[r] or used_cols[c]:
+            continue
+        used_rows[r] = used_cols[c] = True
+        pairs.append((r, c))
+        if used_rows.all() or used_cols.all():
+            break
+    return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+
+
+def hungarian_assignment(similarity: np.ndarray, threshold: float) -> np.ndarray:
+    """Optimal matching (maximum total similarity) with scipy's ``linear_sum_assignment``.
+
+    Args:
+        similarity: (T, N) similarities (higher is better).
+        threshold: matched pairs below it are dropped.
+
+    Returns:
+        (M, 2) int64 array of matched ``(track_index, detection_index)`` pairs.
+    """
+    similarity = np.asarray(similarity, dtype=np.float64)
+    if similarity.size == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    rows, cols = linear_sum_assignment(similarity, maximize=True)
+    keep = similarity[rows, cols] >= threshold
+    return np.stack([rows[keep], cols[keep]], axis=1).astype(np.int64)
+
+
+ASSIGNERS = {'greedy': greedy_assignment, 'hungarian': hungarian_assignment}

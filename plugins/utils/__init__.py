@@ -1,0 +1,1 @@
+"""utils components (modules are imported and registered by `import plugins`)."""
