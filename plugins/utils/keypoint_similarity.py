@@ -30,7 +30,8 @@ def pairwise_oks(keypoints_a: np.ndarray,
                  sigmas: Sequence[float],
                  areas_a: np.ndarray,
                  visible_a: Optional[np.ndarray] = None,
-                 visible_b: Optional[np.ndarray] = None) -> np.ndarray:
+                 visible_b: Optional[np.ndarray] = None,
+                 areas_b: Optional[np.ndarray] = None) -> np.ndarray:
     """Object keypoint similarity (COCO definition) of every pose pair.
 
     ``OKS(a, b) = mean over joints j visible in a (and in b, if given) of
@@ -43,6 +44,9 @@ def pairwise_oks(keypoints_a: np.ndarray,
         areas_a: (N,) areas of the reference poses (e.g. box width * height).
         visible_a: (N, K) bool, joints of ``a`` that count (default: all).
         visible_b: (M, K) bool, joints of ``b`` that count (default: all).
+        areas_b: (M,) areas of ``b``; when given, the scale of a pair is the mean
+            ``(area_a + area_b) / 2`` (mmpose's ``oks_iou`` used by its OKS-NMS), which makes
+            the similarity symmetric.
 
     Returns:
         (N, M) float64 OKS in [0, 1]; 0 for a pair with no joint counted.
@@ -58,9 +62,12 @@ def pairwise_oks(keypoints_a: np.ndarray,
     areas = np.asarray(areas_a, dtype=np.float64).reshape(n)
     va = np.ones((n, k), bool) if visible_a is None else np.asarray(visible_a, bool)
     vb = np.ones((m, k), bool) if visible_b is None else np.asarray(visible_b, bool)
+    scale = areas[:, None]  # (N, 1) or (N, M)
+    if areas_b is not None:
+        scale = (scale + np.asarray(areas_b, dtype=np.float64).reshape(1, m)) / 2
     d2 = ((ka[:, None] - kb[None]) ** 2).sum(-1)  # (N, M, K)
     var = (2 * sig) ** 2
-    e = d2 / (2 * np.maximum(areas, np.finfo(np.float64).eps)[:, None, None] * var)
+    e = d2 / (2 * np.maximum(scale, np.finfo(np.float64).eps)[..., None] * var)
     counted = va[:, None, :] & vb[None, :, :]
     total = (np.exp(-e) * counted).sum(-1)
     num = counted.sum(-1)
