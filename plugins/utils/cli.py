@@ -1,0 +1,59 @@
+"""Command-line helpers shared by ``tools/train.py`` and ``tools/test.py``."""
+import argparse
+import os
+import os.path as osp
+from typing import Optional
+
+from mmengine.config import Config, DictAction
+
+
+def add_common_args(parser: argparse.ArgumentParser) -> None:
+    """Add ``--cfg-options``, ``--launcher`` and ``--local_rank`` (MMPose's CLI)."""
+    parser.add_argument(
+        '--cfg-options',
+        nargs='+',
+        action=DictAction,
+        help='override settings of the config, e.g. train_cfg.max_epochs=2 '
+        'model.backbone.depth=18 (lists: key="[a,b]")')
+    parser.add_argument(
+        '--launcher',
+        choices=['none', 'pytorch', 'slurm', 'mpi'],
+        default='none',
+        help='job launcher (pytorch = torchrun / tools/dist_train.sh)')
+    # torch.distributed.launch passes --local-rank; torchrun sets LOCAL_RANK
+    parser.add_argument('--local_rank', '--local-rank', type=int, default=0)
+
+
+def load_config(path: str, cfg_options: Optional[dict] = None) -> Config:
+    """Read a config (``mmpose::``/``mmdet::`` bases allowed) and apply ``--cfg-options``.
+
+    Raises:
+        FileNotFoundError: naming the config path when it does not exist.
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(f'config file not found: {path}')
+    import plugins  # noqa: F401  (registers components, checkpoint safe globals)
+    cfg = Config.fromfile(path)
+    if cfg_options:
+        cfg.merge_from_dict(cfg_options)
+    return cfg
+
+
+def apply_common_args(cfg: Config, args: argparse.Namespace) -> Config:
+    """Set ``work_dir`` (CLI > config > ``work_dirs/<config name>``) and the launcher."""
+    if getattr(args, 'work_dir', None):
+        cfg.work_dir = args.work_dir
+    elif cfg.get('work_dir') is None:
+        cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
+    cfg.launcher = args.launcher
+    if args.launcher != 'none':
+        cfg.setdefault('env_cfg', {})
+        # gloo on CPU-only machines, nccl where CUDA is available
+        import torch
+        backend = 'nccl' if torch.cuda.is_available() else 'gloo'
+        dist_cfg = dict(cfg.env_cfg.get('dist_cfg', {}))
+        if not torch.cuda.is_available() or os.environ.get('POSETRACK_DIST_BACKEND'):
+            dist_cfg['backend'] = os.environ.get('POSETRACK_DIST_BACKEND', backend)
+        dist_cfg.setdefault('backend', backend)
+        cfg.env_cfg['dist_cfg'] = dist_cfg
+    return cfg
