@@ -1,0 +1,93 @@
+"""Refinement of one person's affinity maps from both images' features."""
+from typing import Optional
+
+import torch
+import torch.nn as nn
+import torch.nn.functional as F
+from mmengine.model import BaseModule
+from mmpose.registry import MODELS
+from torch import Tensor
+
+
+@MODELS.register_module()
+class AffinityRefinement(BaseModule):
+    """Refines the Siamese affinity maps of a person, batched over persons.
+
+    The input of one person is the source features, the target features and the person's K
+    correlation maps, concatenated (2C + K channels); a backbone (the paper: BN-Inception
+    layers 3-17, ``in_channels`` = 2C + K) processes it, a 1x1 convolution predicts K maps that
+    are upsampled back to the map grid and added to a per-keypoint affine function of the input
+    correlation. The output is logits; ``sigmoid`` gives refined affinity maps in [0, 1].
+
+    Args:
+        backbone: mmpose backbone config whose input has ``2 * feat_channels + num_keypoints``
+            channels.
+        feat_channels: channels C of the Siamese features.
+        num_keypoints: K.
+        feat_index: which backbone output to use (default: the last one).
+    """
+
+    def __init__(self,
+                 backbone: dict,
+                 feat_channels: int,
+                 num_keypoints: int,
+                 feat_index: int = -1,
+                 init_cfg: Optional[dict] = None) -> None:
+        super().__init__(init_cfg=init_cfg)
+        self.feat_channels = int(feat_channels)
+        self.num_keypoints = int(num_keypoints)
+        expected = 2 * self.feat_channels + self.num_keypoints
+        if backbone.get('in_channels', expected) != expected:
+            raise ValueError(f'refinement backbone in_channels must be 2 * feat_channels + '
+                             f'num_keypoints = {expected}, got {backbone.get("in_channels")}')
+        backbone = dict(backbone, in_channels=expected)
+        self.backbone = MODELS.build(backbone)
+        self.feat_index = int(feat_index)
+        out_channels = self._probe_out_channels(expected)
+        self.predict_layer = nn.Conv2d(out_channels, self.num_keypoints, 1)
+        # per-keypoint scale and bias of the input correlation (a residual path)
+        self.skip = nn.Conv2d(self.num_keypoints, self.num_keypoints, 1,
+                              groups=self.num_keypoints)
+        nn.init.constant_(self.skip.weight, 10.0)
+        nn.init.constant_(self.skip.bias, -5.0)
+        nn.init.zeros_(self.predict_layer.weight)
+        nn.init.zeros_(self.predict_layer.bias)
+
+    def _probe_out_channels(self, in_channels: int) -> int:
+        """Output channels of the backbone, from a forward pass in eval mode."""
+        self.backbone.eval()
+        with torch.no_grad():
+            probe = self.backbone(torch.zeros(1, in_channels, 32, 32))
+        self.backbone.train()
+        return (probe[self.feat_index] if isinstance(probe, (tuple, list)) else probe).shape[1]
+
+    def forward(self, feats_src: Tensor, feats_dst: Tensor, corr: Tensor) -> Tensor:
+        """Refine the correlation maps of every person.
+
+        Args:
+            feats_src: (B, C, h, w) source features.
+            feats_dst: (B, C, h, w) target features.
+            corr: (B, N, K, h, w) correlation maps of N persons per image.
+
+        Returns:
+            (B, N, K, h, w) refined logits.
+        """
+        b, n, k, h, w = corr.shape
+        if k != self.num_keypoints or feats_src.shape[1] != self.feat_channels:
+            raise ValueError(f'expected {self.num_keypoints} keypoints and '
+                             f'{self.feat_channels} feature channels, got corr {tuple(corr.shape)}'
+                             f' and features {tuple(feats_src.shape)}')
+        if n == 0:
+            return corr.new_zeros(corr.shape)
+        c = self.feat_channels
+        x = torch.cat([
+            feats_src[:, None].expand(b, n, c, h, w),
+            feats_dst[:, None].expand(b, n, c, h, w), corr
+        ], dim=2).reshape(b * n, 2 * c + k, h, w)
+        y = self.backbone(x)
+        if isinstance(y, (tuple, list)):
+            y = y[self.feat_index]
+        y = self.predict_layer(y)
+        y = F.interpolate(y, size=(h, w), mode='bilinear', align_corners=False)
+        out = y + self.skip(corr.reshape(b * n, k, h, w))
+        return out.reshape(b, n, k, h, w)

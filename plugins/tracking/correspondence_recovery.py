@@ -1,0 +1,177 @@
+"""Recovery of poses the detector missed, by propagating the previous frame's poses."""
+from typing import Callable, Optional, Sequence, Union
+
+import numpy as np
+from mmengine.structures import InstanceData
+
+from plugins.models.correspondence.correspondence_net import init_correspondence_model
+from plugins.models.correspondence.geometry import apply_affine, invert_affine
+from plugins.registry import POSE_RECOVERY
+from plugins.utils.keypoint_similarity import pairwise_oks
+from .base_tracker import keypoint_boxes, validate_instances
+from .oks_tracker import DEFAULT_METAINFO, box_areas, load_sigmas
+
+#: the fields every pose stage exchanges (conventions.md)
+POSE_FIELDS = ('keypoints', 'keypoint_scores', 'bboxes', 'bbox_scores')
+
+
+@POSE_RECOVERY.register_module()
+class CorrespondenceRecovery:
+    """Recover persons missed in frame t+1 from the poses of frame t.
+
+    Every pose of the previous frame is propagated into the current one with the
+    correspondence network (arg-max of each joint's affinity map, mapped back to image
+    pixels); a box enclosing the propagated joints (enlarged by ``bbox_padding``) is given to
+    the pose estimator, and the re-estimated poses go through OKS-NMS against the detected
+    poses (a recovered pose with OKS > ``oks_threshold`` to a detected one is dropped) and
+    among themselves (the more confident one is kept).
+
+    Interface (``POSE_RECOVERY``): ``recover(prev_frame, prev_instances, frame, instances,
+    estimate_poses) -> instances``; the result holds the detected poses first (unchanged, same
+    order) followed by the recovered ones, with the fields ``keypoints``,
+    ``keypoint_scores``, ``bboxes``, ``bbox_scores``.
+
+    Args:
+        model: the :class:`CorrespondenceNet` config (file, whole config or model dict).
+        checkpoint: its weights (optional).
+        device: torch device.
+        joint_threshold: joints of the previous poses scored below it are not propagated.
+        min_propagated_score: propagated joints with a lower affinity peak are dropped.
+        min_joints: a person needs this many propagated joints to be recovered.
+        bbox_padding: the box around the propagated joints is scaled by this about its centre.
+        oks_threshold: OKS-NMS threshold.
+        affinity_window: neighbourhood radius (map cells) for the propagated joint's score.
+        metainfo, sigmas: per-joint OKS falloffs (see :func:`load_sigmas`).
+    """
+
+    def __init__(self,
+                 model: Union[str, dict],
+                 checkpoint: Optional[str] = None,
+                 device: str = 'cpu',
+                 joint_threshold: float = 0.4,
+                 min_propagated_score: float = 0.1,
+                 min_joints: int = 3,
+                 bbox_padding: float = 1.25,
+                 oks_threshold: float = 0.5,
+                 affinity_window: int = 1,
+                 metainfo: Optional[Union[str, dict]] = DEFAULT_METAINFO,
+                 sigmas: Optional[Sequence[float]] = None) -> None:
+        if bbox_padding <= 0:
+            raise ValueError(f'bbox_padding must be > 0, got {bbox_padding}')
+        self.model = init_correspondence_model(model, checkpoint, device)
+        self.joint_threshold = float(joint_threshold)
+        self.min_propagated_score = float(min_propagated_score)
+        self.min_joints = int(min_joints)
+        self.bbox_padding = float(bbox_padding)
+        self.oks_threshold = float(oks_threshold)
+        self.affinity_window = int(affinity_window)
+        self.sigmas = load_sigmas(metainfo, sigmas)
+
+    def propagate(self, prev_frame: np.ndarray, prev_instances: InstanceData,
+                  frame: np.ndarray):
+        """Move the previous poses into ``frame``.
+
+        Returns:
+            keypoints (M, K, 2) image pixels of ``frame`` and usable (M, K) bool.
+        """
+        imgs, mats = self.model.prepare_frames([prev_frame, frame])
+        feats = self.model.extract_feat(imgs)
+        valid = prev_instances.keypoint_scores >= self.joint_threshold
+        maps = self.model.propagate(feats[0], feats[1],
+                                    apply_affine(prev_instances.keypoints, mats[0]), valid)
+        pts, scores = self.model.maps_to_points(maps, self.affinity_window)
+        pts = apply_affine(pts.cpu().numpy(), invert_affine(mats[1]))
+        return pts.astype(np.float32), valid & (scores.cpu().numpy() >= self.min_propagated_score)
+
+    def recover(self, prev_frame: Optional[np.ndarray], prev_instances: Optional[InstanceData],
+                frame: np.ndarray, instances: InstanceData,
+                estimate_poses: Callable[[np.ndarray, np.ndarray], InstanceData]
+                ) -> InstanceData:
+        """Add the poses of ``prev_instances`` that the detections of ``frame`` lack.
+
+        Args:
+            prev_frame: previous image (H, W, 3) BGR, or None on the first frame.
+            prev_instances: previous frame's final poses, or None.
+            frame: current image.
+            instances: current detected poses.
+            estimate_poses: ``(frame, bboxes (M, 4) xyxy) -> InstanceData`` pose estimator.
+
+        Returns:
+            Detected poses followed by the recovered ones (see class docstring).
+        """
+        current = validate_instances(instances)
+        detected = _pose_fields(current)
+        if prev_frame is None or prev_instances is None or len(prev_instances) == 0:
+            return detected
+        prev = validate_instances(prev_instances)
+        pts, usable = self.propagate(prev_frame, prev, frame)
+        keep = usable.sum(axis=1) >= self.min_joints
+        if not keep.any():
+            return detected
+        boxes = self._boxes(pts[keep], usable[keep], frame.shape[:2])
+        estimated = estimate_poses(frame, boxes)
+        recovered = self._as_recovered(estimated, boxes)
+        recovered = self._suppress(recovered, detected)
+        if len(recovered) == 0:
+            return detected
+        return InstanceData.cat([detected, recovered])
+
+    def _boxes(self, pts: np.ndarray, usable: np.ndarray, hw) -> np.ndarray:
+        """Padded boxes around the usable propagated joints, clipped to the image."""
+        boxes = keypoint_boxes(pts, usable.astype(np.float32), min_score=0.5).astype(np.float64)
+        centre = (boxes[:, :2] + boxes[:, 2:]) / 2
+        half = np.maximum((boxes[:, 2:] - boxes[:, :2]) / 2 * self.bbox_padding, 1.0)
+        out = np.concatenate([centre - half, centre + half], axis=1)
+        h, w = hw
+        out[:, [0, 2]] = out[:, [0, 2]].clip(0, w - 1)
+        out[:, [1, 3]] = out[:, [1, 3]].clip(0, h - 1)
+        return out.astype(np.float32)
+
+    @staticmethod
+    def _as_recovered(estimated: InstanceData, boxes: np.ndarray) -> InstanceData:
+        """The estimator's poses with the conventional fields (box = the recovery box,
+        box score = the estimator's or the mean joint score)."""
+        if len(estimated) != len(boxes):
+            raise ValueError(f'estimate_poses returned {len(estimated)} poses for '
+                             f'{len(boxes)} boxes')
+        out = InstanceData()
+        out.keypoints = np.asarray(estimated.keypoints, np.float32).reshape(len(boxes), -1, 2)
+        out.keypoint_scores = np.asarray(estimated.keypoint_scores,
+                                         np.float32).reshape(len(boxes), -1)
+        out.bboxes = boxes.astype(np.float32)
+        if 'bbox_scores' in estimated:
+            out.bbox_scores = np.asarray(estimated.bbox_scores, np.float32).reshape(-1)
+        else:
+            out.bbox_scores = out.keypoint_scores.mean(axis=1).astype(np.float32)
+        return out
+
+    def _suppress(self, recovered: InstanceData, detected: InstanceData) -> InstanceData:
+        """OKS-NMS: drop recovered poses similar to a detected one, then among themselves."""
+        def oks(a: InstanceData, b: InstanceData) -> np.ndarray:
+            return pairwise_oks(a.keypoints, b.keypoints, self.sigmas, box_areas(a.bboxes),
+                                visible_a=a.keypoint_scores >= self.joint_threshold,
+                                visible_b=b.keypoint_scores >= self.joint_threshold,
+                                areas_b=box_areas(b.bboxes))
+
+        keep = np.ones(len(recovered), bool)
+        if len(detected):
+            keep &= ~(oks(recovered, detected) > self.oks_threshold).any(axis=1)
+        recovered = recovered[keep]
+        if len(recovered) < 2:
+            return recovered
+        order = np.argsort(-recovered.bbox_scores, kind='stable')
+        recovered = recovered[order]
+        sim = oks(recovered, recovered)
+        kept = np.ones(len(recovered), bool)
+        for i in range(len(recovered)):  # sequential by definition of NMS
+            if kept[i]:
+                kept[i + 1:] &= ~(sim[i, i + 1:] > self.oks_threshold)
+        return recovered[kept]
+
+
+def _pose_fields(instances: InstanceData) -> InstanceData:
+    """Only the conventional pose fields (so detected and recovered poses concatenate)."""
+    out = InstanceData()
+    for key in POSE_FIELDS:
+        out.set_field(np.asarray(instances.get(key)), key)
+    return out
