@@ -1,0 +1,1 @@
+"""Model building blocks: flow warping, temporal pooling and fusion layers."""
