@@ -1,0 +1,148 @@
+"""PoseTrack pose-estimation AP and tracking MOTA as an mmengine metric (``test_evaluator``)."""
+import os.path as osp
+from collections import defaultdict
+from typing import Any, Dict, List, Optional, Sequence
+
+import numpy as np
+from mmengine.evaluator import BaseMetric
+from mmengine.logging import MMLogger
+
+from plugins.datasets.posetrack_json import (FrameAnnotation, VideoAnnotation,
+                                             dump_posetrack_video)
+from plugins.registry import METRICS
+from .functional import evaluate_posetrack, keypoint_names_from_metainfo
+from .functional.flatten_videos import MODES
+from .posetrack_data_sample import frame_record_from_sample
+
+
+@METRICS.register_module()
+class PoseTrackMetric(BaseMetric):
+    """PoseTrack multi-person pose estimation (per-joint AP) and tracking (MOTA) metric.
+
+    Computes exactly what the official PoseTrack evaluation (``poseval``) defines, see
+    :func:`plugins.evaluation.functional.evaluate_posetrack`; ``mode='poseval'`` also
+    reproduces its defects (``docs/evaluation.md``).
+
+    ``process`` takes one data sample per frame carrying the ground truth and the tracked
+    predictions (contract: :mod:`plugins.evaluation.posetrack_data_sample`). Several samples of
+    the same frame (e.g. one per person crop) are merged: their predictions are concatenated,
+    the ground truth of the first one is used.
+
+    Args:
+        mode: ``'default'`` (correct values) or ``'poseval'`` (the official tool's numbers).
+        joint_names: Keypoints to score; default: the PoseTrack joints found by name in the
+            dataset metainfo.
+        keypoint_names: Names of the K keypoints when the runner gives no ``dataset_meta``.
+        dist_thresh: PCKh threshold in head sizes.
+        outfile_prefix: If set, the predictions are also written as PoseTrack18 JSON files
+            ``{outfile_prefix}/{video}.json`` (scorable by ``tools/eval_posetrack.py``).
+        collect_device: ``'cpu'`` or ``'gpu'`` (results of all ranks are collected there).
+        prefix: Prefix of the metric names (default ``'posetrack'``).
+
+    Returns (``compute_metrics``):
+        ``AP_Head`` ... ``AP_Ankle``, ``mAP``, ``MOTA_Head`` ... ``MOTA_Ankle``, ``MOTA``,
+        ``MOTP``, ``Precision``, ``Recall``, ``IDSW`` (tracking keys only with track ids).
+    """
+
+    default_prefix: Optional[str] = 'posetrack'
+
+    def __init__(self, mode: str = 'default', joint_names: Optional[Sequence[str]] = None,
+                 keypoint_names: Optional[Sequence[str]] = None, dist_thresh: float = 0.5,
+                 outfile_prefix: Optional[str] = None, collect_device: str = 'cpu',
+                 prefix: Optional[str] = None) -> None:
+        super().__init__(collect_device=collect_device, prefix=prefix)
+        if mode not in MODES:
+            raise ValueError(f'PoseTrackMetric: mode must be one of {MODES}, got {mode!r}')
+        self.mode = mode
+        self.joint_names = list(joint_names) if joint_names is not None else None
+        self.keypoint_names = list(keypoint_names) if keypoint_names is not None else None
+        self.dist_thresh = float(dist_thresh)
+        self.outfile_prefix = outfile_prefix
+        self.last_result = None
+
+    def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
+        """Store the ground truth and predictions of each frame (numpy arrays).
+
+        Args:
+            data_batch: Unused.
+            data_samples: One data sample per frame (see the class doc).
+        """
+        for sample in data_samples:
+            self.results.append(frame_record_from_sample(sample))
+
+    def _names(self, k: int) -> List[str]:
+        if self.keypoint_names is not None:
+            names = self.keypoint_names
+        elif self.dataset_meta:
+            names = keypoint_names_from_metainfo(self.dataset_meta)
+        else:
+            raise ValueError('PoseTrackMetric: keypoint names unknown (no dataset_meta); set '
+                             'keypoint_names=[...] in the metric config')
+        if len(names) != k:
+            raise ValueError(f'PoseTrackMetric: {len(names)} keypoint names for {k} keypoints')
+        return list(names)
+
+    @staticmethod
+    def _videos(results: List[dict], k: int) -> tuple:
+        """Group frame records into ground-truth and predicted videos (frames sorted)."""
+        by_video: Dict[str, Dict[int, List[dict]]] = defaultdict(dict)
+        for rec in results:
+            by_video[rec['video']].setdefault(rec['frame_index'], []).append(rec)
+        gts, preds = [], []
+        for name in sorted(by_video):
+            g_frames, p_frames = [], []
+            for fi in sorted(by_video[name]):
+                recs = by_video[name][fi]
+                g = recs[0]
+                img_id = g['img_id'] if g['img_id'] is not None else fi
+                file_name = g['img_path'] or f'{name}/{fi:06d}.jpg'
+                n = len(g['gt_keypoints'])
+                g_frames.append(FrameAnnotation(
+                    image_id=img_id, file_name=file_name, frame_index=fi,
+                    is_labeled=g['is_labeled'], keypoints=g['gt_keypoints'].reshape(n, k, 2),
+                    keypoint_scores=g['gt_visible'].reshape(n, k), track_ids=g['gt_track_ids'],
+                    bboxes=np.full((n, 4), np.nan), head_bboxes=g['gt_head_bboxes'],
+                    ignore_regions=g['ignore_regions']))
+                kp = np.concatenate([r['pred_keypoints'].reshape(-1, k, 2) for r in recs])
+                sc = np.concatenate([r['pred_scores'].reshape(-1, k) for r in recs])
+                tids = [r['pred_track_ids'] for r in recs]
+                tid = (np.full(len(kp), -1, np.int64) if any(t is None for t in tids)
+                       else np.concatenate(tids))
+                m = len(kp)
+                p_frames.append(FrameAnnotation(
+                    image_id=img_id, file_name=file_name, frame_index=fi, is_labeled=True,
+                    keypoints=kp, keypoint_scores=sc, track_ids=tid,
+                    bboxes=np.full((m, 4), np.nan), head_bboxes=np.full((m, 4), np.nan)))
+            gts.append(VideoAnnotation(name=name, frames=g_frames))
+            preds.append(VideoAnnotation(name=name, frames=p_frames, is_prediction=True))
+        return gts, preds
+
+    def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
+        """Evaluate all collected frames.
+
+        Args:
+            results: Frame records from :meth:`process` (all ranks).
+
+        Returns:
+            The flat metric dict (see the class doc).
+        """
+        logger = MMLogger.get_current_instance()
+        if not results:
+            raise ValueError('PoseTrackMetric: no frames were processed')
+        ks = {r['gt_keypoints'].shape[1] for r in results} | \
+            {r['pred_keypoints'].shape[1] for r in results}
+        ks.discard(0)
+        if len(ks) > 1:
+            raise ValueError(f'PoseTrackMetric: frames with different keypoint counts {ks}')
+        names = self._names(ks.pop() if ks else 0)
+        gts, preds = self._videos(results, len(names))
+        if self.outfile_prefix:
+            for video in preds:
+                video.categories[0]['keypoints'] = list(names)
+                dump_posetrack_video(video, osp.join(self.outfile_prefix, f'{video.name}.json'))
+            logger.info(f'PoseTrack predictions written to {self.outfile_prefix}/')
+        result = evaluate_posetrack(gts, preds, metainfo=names, joint_names=self.joint_names,
+                                    mode=self.mode, dist_thresh=self.dist_thresh)
+        self.last_result = result
+        logger.info('\n' + result.format_tables())
+        return {k: float(v) for k, v in result.summary().items()}
