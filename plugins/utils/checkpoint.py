@@ -5,11 +5,42 @@ global that is not allow-listed. mmengine's checkpoints hold, beside tensors, a 
 with numpy arrays and scalars (dataset metainfo, seeds) and the ``message_hub`` state with
 mmengine ``HistoryBuffer`` objects. Rather than turning the check off, this module allow-lists
 exactly those types, once, when ``plugins`` is imported.
+
+One case needs care: a ``HistoryBuffer`` pickles its statistics methods (``HistoryBuffer.min``
+...), which pickle protocol 2 (``torch.save``'s default) writes as ``getattr(HistoryBuffer,
+'min')``. Allow-listing the builtin ``getattr`` would let a checkpoint read any attribute of any
+allowed object, so the name ``builtins.getattr`` is instead bound to
+:func:`history_buffer_method`, which resolves only methods of ``HistoryBuffer``.
 """
 from typing import List
 
 import numpy as np
 import torch
+
+
+def history_buffer_method(owner: type, name: str):
+    """The restricted stand-in for ``getattr`` while unpickling a checkpoint.
+
+    Args:
+        owner: must be mmengine's ``HistoryBuffer`` class.
+        name: the name of one of its methods (a registered statistics method).
+
+    Returns:
+        The method.
+
+    Raises:
+        pickle.UnpicklingError: for any other object or attribute.
+    """
+    import pickle
+
+    from mmengine.logging.history_buffer import HistoryBuffer
+    if owner is HistoryBuffer and isinstance(name, str) and not name.startswith('__'):
+        attr = HistoryBuffer.__dict__.get(name)
+        if callable(attr) or name in HistoryBuffer._statistics_methods:
+            return getattr(HistoryBuffer, name)
+    raise pickle.UnpicklingError(
+        f'checkpoint asks for getattr({owner!r}, {name!r}); only methods of mmengine\'s '
+        'HistoryBuffer are allowed')
 
 
 def checkpoint_safe_globals() -> List[object]:
@@ -24,7 +55,8 @@ def checkpoint_safe_globals() -> List[object]:
     # numpy 2 moved ``numpy.core`` to ``numpy._core``; pickles written by numpy 1 name the old
     # module path, those written by numpy 2 the new one: allow both spellings.
     multiarray = np._core.multiarray if hasattr(np, '_core') else np.core.multiarray
-    safe: List[object] = [np.ndarray, np.dtype, HistoryBuffer]
+    safe: List[object] = [np.ndarray, np.dtype, HistoryBuffer,
+                          (history_buffer_method, 'builtins.getattr')]
     for name in ('_reconstruct', 'scalar'):
         fn = getattr(multiarray, name)
         safe.append(fn)

@@ -45,3 +45,16 @@ def test_weights_only_check_is_still_on(tmp_path):
     torch.save({'x': _NotAllowed()}, path)
     with pytest.raises(pickle.UnpicklingError):
         torch.load(path, map_location='cpu')
+
+
+def test_getattr_in_a_checkpoint_is_restricted_to_history_buffer_methods(tmp_path):
+    import builtins
+
+    class _Evil:
+        def __reduce__(self):
+            return (builtins.getattr, (np.ndarray, 'tofile'))
+
+    path = tmp_path / 'getattr.pth'
+    torch.save({'x': _Evil()}, path)
+    with pytest.raises(pickle.UnpicklingError):
+        torch.load(path, map_location='cpu')
