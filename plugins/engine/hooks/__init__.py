@@ -1,0 +1,1 @@
+"""engine hooks components (modules are imported and registered by `import plugins`)."""
