@@ -51,4 +51,31 @@ def hungarian_assignment(similarity: np.ndarray, threshold: float) -> np.ndarray
     return np.stack([rows[keep], cols[keep]], axis=1).astype(np.int64)
 
 
-ASSIGNERS = {'greedy': greedy_assignment, 'hungarian': hungarian_assignment}
+def sequential_assignment(similarity: np.ndarray, threshold: float) -> np.ndarray:
+    """Detections in input order each take their most similar still-free track.
+
+    This is the order of mmpose's own tracking (``get_track_id`` / ``_track_by_oks`` /
+    ``_track_by_iou``): unlike :func:`greedy_assignment` it does not look for the globally most
+    similar pair first, so the result depends on the order of the detections.
+
+    Args:
+        similarity: (T, N) similarities (higher is better).
+        threshold: a detection whose best free track is below it is left unmatched.
+
+    Returns:
+        (M, 2) int64 array of matched ``(track_index, detection_index)`` pairs.
+    """
+    sim = np.array(similarity, dtype=np.float64)
+    if sim.size == 0:
+        return np.zeros((0, 2), dtype=np.int64)
+    pairs = []
+    for col in range(sim.shape[1]):  # inherently sequential: each choice removes a track
+        row = int(np.argmax(sim[:, col]))
+        if sim[row, col] >= threshold:
+            pairs.append((row, col))
+            sim[row] = -np.inf
+    return np.asarray(pairs, dtype=np.int64).reshape(-1, 2)
+
+
+ASSIGNERS = {'greedy': greedy_assignment, 'hungarian': hungarian_assignment,
+             'sequential': sequential_assignment}
