@@ -57,7 +57,8 @@ class FrameAnnotation:
         frame_index: 0-based index of the frame in its video.
         is_labeled: Whether the frame carries annotations (``False`` frames have ``N = 0``).
         keypoints: (N, K, 2) float32 pixel coordinates ``(x, y)``.
-        keypoint_scores: (N, K) float32; the visibility flag (0/1) for ground truth, the joint
+        keypoint_scores: (N, K) float32; the visibility flag for ground truth (PoseTrack18: 0/1;
+            COCO-style 0/1/2 where a converter keeps "occluded" = 1, "visible" = 2), the joint
             confidences for predictions.
         track_ids: (N,) int64 person identities (-1 where a file has none).
         bboxes: (N, 4) float32 ``xyxy`` person boxes.
@@ -378,7 +379,7 @@ def frame_to_json(frame: FrameAnnotation, is_prediction: bool) -> tuple:
     k = frame.keypoints.shape[1]
     for j in range(frame.num_persons):
         s = frame.keypoint_scores[j]
-        v = s if is_prediction else np.where(s > 0, 1.0, 0.0)
+        v = s if is_prediction else np.clip(np.round(s), 0, 2)  # GT: 0/1 (or COCO 0/1/2)
         flat = np.concatenate([frame.keypoints[j], v[:, None]], axis=1).reshape(-1)
         ann: Dict[str, Any] = dict(
             id=int(frame.image_id) * 100 + j, image_id=int(frame.image_id), category_id=1,

@@ -323,8 +323,9 @@ class SyntheticVideo:
                     self.camera.centre[max(t - 1, 0)]
                 direction = vel if np.linalg.norm(vel) > 0.5 else np.array([1.0, 0.0])
                 img = motion_blur(img, direction, self.blur_length)
-            noise = self._noise_rng.normal(0, self.noise_sigma, img.shape)
-            img = np.clip(img + noise, 0, 255).astype(np.uint8)
+            amp = int(round(self.noise_sigma * 1.7))  # uniform noise of std ~ noise_sigma
+            noise = self._noise_rng.integers(-amp, amp + 1, img.shape, dtype=np.int16)
+            img = cv2.add(img, noise, dtype=cv2.CV_8U)  # saturating
             persons = self._annotate(t, label, frame_pts[:n_main], render)
             ignore = self._crowd_regions(render, n_main)
             yield img, persons, ignore, label
