@@ -27,7 +27,9 @@ class PoseDegradation:
         max_drop_frames: longest miss.
         false_positives: mean number (Poisson) of false-positive poses per frame: real poses of
             the same video, moved to a random place of the frame, with lower scores.
-        joint_drop: probability that a visible joint of a true person is missed (score 0).
+        joint_drop: probability that a visible joint of a true person is missed. Missed and
+            unannotated joints are output as PoseTrack files mark a missing joint: ``(0, 0)``
+            with score 0.
         shuffle: randomly permute the persons of each frame.
         score_range: joint scores of true persons are drawn uniformly from this range.
         fp_score_range: joint scores of false positives are drawn from this range.
@@ -135,8 +137,9 @@ class PoseDegradation:
         new_boxes = boxes + np.tile(shift[:, 0], (1, 2)) + box_noise
         new_boxes = np.concatenate([np.minimum(new_boxes[:, :2], new_boxes[:, 2:]),
                                     np.maximum(new_boxes[:, :2], new_boxes[:, 2:])], axis=1)
-        missed = rng.random((m, k)) < self.joint_drop
-        scores = rng.uniform(*self.score_range, size=(m, k)) * (vis & ~missed)
+        found = vis & ~(rng.random((m, k)) < self.joint_drop)
+        scores = rng.uniform(*self.score_range, size=(m, k)) * found
+        new_kpts = np.where(found[..., None], new_kpts, 0.0)  # PoseTrack's "no joint": (0, 0)
         return _instances(new_kpts, scores, new_boxes, gt_ids)
 
     def _false_positives(self, pool_kpts: np.ndarray, pool_vis: np.ndarray, extent: np.ndarray,

@@ -102,6 +102,9 @@ def test_false_positives_shuffle_and_scores():
     centres = fp_kpts.mean(1)
     assert (centres > -100).all() and (centres[:, 0] < 740).all()
     true_scores = np.concatenate([o.keypoint_scores[o.gt_track_ids >= 0] for o in out])
+    all_kpts = np.concatenate([o.keypoints for o in out])
+    all_scores = np.concatenate([o.keypoint_scores for o in out])
+    assert (all_kpts[all_scores == 0] == 0).all(), 'missed joints must be (0, 0)'
     assert (true_scores == 0).mean() == pytest.approx(0.1 + 0.9 / 68, abs=0.02)
     orders = {tuple(o.gt_track_ids[o.gt_track_ids >= 0]) for o in out}
     assert len(orders) > 10, 'shuffle must permute the persons'

@@ -95,11 +95,11 @@ def test_crop_boxes_matches_slicing():
 def test_model_embedder_from_config():
     torch.manual_seed(0)
     cfg = dict(type='CropFeatureEmbedder', input_size=(32, 64),
-               backbone=dict(type='ResNet', depth=18, out_indices=(3, )))
+               backbone=dict(type='ResNet', depth=18, base_channels=8, out_indices=(3, )))
     emb = MODELS.build(cfg)
     img, inst = frame_with([(40, 60, RED), (280, 60, BLUE)])
     e = emb(img, inst.bboxes)
-    assert e.shape == (2, 512)
+    assert e.shape == (2, 64)  # last stage: 8 * base_channels
     np.testing.assert_allclose(np.linalg.norm(e, axis=1), 1, atol=1e-5)
     img2, inst2 = frame_with([(200, 100, RED)])
     np.testing.assert_allclose(emb(img2, inst2.bboxes)[0], e[0], atol=1e-4)
