@@ -211,7 +211,7 @@ class CorrespondenceTracker(BaseTracker):
             if index not in cache:
                 if get_input is not None:
                     img = torch.from_numpy(get_input(index)).permute(2, 0, 1)[None]
-                    img = img.to(next(self.model.parameters()).device)
+                    img = img.to(self.model.device)
                     feats = self.model.extract_feat(self.model.data_preprocessor
                                                     .normalize_images(img))[0]
                     cache[index] = (feats, self._input_matrix())

@@ -66,7 +66,7 @@ class CorrespondenceNet(BaseModel):
                  loss_refine: Optional[dict] = None,
                  freeze_siamese: bool = False,
                  use_refinement: bool = True,
-                 data_preprocessor: Optional[dict] = None,
+                 data_preprocessor: Optional[Union[dict, torch.nn.Module]] = None,
                  train_cfg: Optional[dict] = None,
                  test_cfg: Optional[dict] = None,
                  init_cfg: Optional[dict] = None) -> None:
@@ -74,6 +74,8 @@ class CorrespondenceNet(BaseModel):
             data_preprocessor = dict(type='ImagePairDataPreprocessor',
                                      mean=[123.675, 116.28, 103.53],
                                      std=[58.395, 57.12, 57.375], bgr_to_rgb=True)
+        if isinstance(data_preprocessor, dict):  # mmpose's registry, whatever the scope
+            data_preprocessor = MODELS.build(data_preprocessor)
         super().__init__(data_preprocessor=data_preprocessor, init_cfg=init_cfg)
         self.num_keypoints = int(num_keypoints)
         self.input_size = (int(input_size[0]), int(input_size[1]))
@@ -283,9 +285,17 @@ class CorrespondenceNet(BaseModel):
             m = letterbox_matrix((frame.shape[1], frame.shape[0]), self.input_size)
             imgs.append(cv2.warpAffine(frame, m, self.input_size, flags=cv2.INTER_LINEAR))
             mats.append(m)
-        device = next(self.parameters()).device
-        batch = torch.from_numpy(np.stack(imgs)).permute(0, 3, 1, 2).to(device)
+        batch = torch.from_numpy(np.stack(imgs)).permute(0, 3, 1, 2).to(self.device)
         return self.data_preprocessor.normalize_images(batch), mats
+
+    @property
+    def device(self) -> torch.device:
+        """Where the network's tensors live."""
+        for t in self.parameters():
+            return t.device
+        for t in self.buffers():
+            return t.device
+        return torch.device('cpu')
 
     @torch.no_grad()
     def extract_feat(self, imgs: Tensor) -> Tensor:

@@ -1,0 +1,159 @@
+"""The correspondence network: losses of both stages, module-wise training, inference helpers."""
+import numpy as np
+import pytest
+import torch
+from mmengine.structures import InstanceData, PixelData
+from mmpose.structures import PoseDataSample
+
+import plugins  # noqa: F401
+from plugins.codecs.correspondence_maps import CorrespondenceMaps
+from plugins.models.correspondence.correspondence_net import AffinityMaps
+from plugins.models.correspondence.geometry import map_to_input
+from plugins.registry import MODELS
+
+K = 4
+INPUT = (64, 64)
+
+
+def tiny_net(refine=True, **kwargs):
+    cfg = dict(
+        type='CorrespondenceNet', num_keypoints=K, input_size=INPUT,
+        matcher=dict(type='SiameseMatcher', patch_size=3, temperature=0.1,
+                     backbone=dict(type='BNInception', last_layer=3, widen_factor=1 / 16)),
+        refinement=(dict(type='AffinityRefinement',
+                         backbone=dict(type='BNInception', first_layer=3, last_layer=5,
+                                       widen_factor=1 / 16)) if refine else None),
+        data_preprocessor=dict(type='ImagePairDataPreprocessor', mean=[0, 0, 0],
+                               std=[255, 255, 255]))
+    cfg.update(kwargs)
+    return MODELS.build(cfg)
+
+
+def sample(n, rng, drop=None):
+    kpts = rng.uniform(4, 60, (n, K, 2)).astype(np.float32)
+    pair = kpts + rng.uniform(-6, 6, kpts.shape).astype(np.float32)
+    pair_vis = np.ones((n, K), np.float32)
+    if drop is not None:
+        pair_vis[drop] = 0
+    enc = CorrespondenceMaps(INPUT, (8, 8)).encode(kpts, np.ones((n, K)), pair, pair_vis)
+    ds = PoseDataSample()
+    ds.gt_instances = InstanceData(keypoints=kpts, keypoints_visible=np.ones((n, K)))
+    ds.gt_instance_labels = InstanceData(
+        affinity_weights=torch.from_numpy(enc['affinity_weights']))
+    ds.gt_fields = PixelData(affinity_maps=torch.from_numpy(enc['affinity_maps']))
+    return ds
+
+
+def test_loss_both_stages_and_padding_of_person_counts():
+    torch.manual_seed(0)
+    net = tiny_net().train()
+    rng = np.random.default_rng(0)
+    samples = [sample(2, rng, drop=(0, 1)), sample(0, rng), sample(3, rng)]
+    losses = net(torch.rand(3, 6, *INPUT[::-1]), samples, mode='loss')
+    assert set(losses) == {'loss_siamese', 'loss_refine', 'acc_corr'}
+    total = losses['loss_siamese'] + losses['loss_refine']
+    assert torch.isfinite(total)
+    total.backward()
+    assert net.matcher.backbone.conv1[0].conv.weight.grad is not None
+    assert net.refinement.predict_layer.weight.grad is not None
+
+
+def test_siamese_loss_is_bce_of_the_softmax_maps():
+    """The Siamese loss equals BCE computed by hand on the valid queries only."""
+    torch.manual_seed(0)
+    net = tiny_net(refine=False).eval()
+    rng = np.random.default_rng(1)
+    samples = [sample(2, rng)]
+    inputs = torch.rand(1, 6, 64, 64)
+    losses = net(inputs, samples, mode='loss')
+    aff, _ = net(inputs, samples, mode='tensor')
+    target = samples[0].gt_fields.affinity_maps.reshape(1, 2, K, 8, 8)
+    p = aff.clamp(1e-7, 1 - 1e-7)
+    ref = -(target * p.log() + (1 - target) * (1 - p).log()).mean()
+    assert torch.allclose(losses['loss_siamese'], ref, atol=1e-6)
+
+
+def test_module_wise_training_freezes_siamese():
+    torch.manual_seed(0)
+    net = tiny_net(freeze_siamese=True).train()
+    assert not net.matcher.training
+    assert all(not p.requires_grad for p in net.matcher.parameters())
+    bn = net.matcher.backbone.conv1[0].bn
+    before = bn.running_mean.clone()
+    rng = np.random.default_rng(0)
+    losses = net(torch.rand(2, 6, 64, 64), [sample(2, rng), sample(1, rng)], mode='loss')
+    assert 'loss_siamese' not in losses
+    losses['loss_refine'].backward()
+    assert torch.equal(bn.running_mean, before)
+    assert net.refinement.predict_layer.weight.grad is not None
+    with pytest.raises(ValueError, match='freeze_siamese'):
+        tiny_net(refine=False, freeze_siamese=True)
+
+
+def test_batch_without_persons_gives_zero_loss():
+    net = tiny_net().train()
+    rng = np.random.default_rng(0)
+    losses = net(torch.rand(2, 6, 64, 64), [sample(0, rng), sample(0, rng)], mode='loss')
+    assert float(losses['loss_siamese']) == 0 and float(losses['loss_refine']) == 0
+
+
+def test_target_size_mismatch_is_reported():
+    net = tiny_net()
+    rng = np.random.default_rng(0)
+    ds = sample(1, rng)
+    ds.gt_fields = PixelData(affinity_maps=torch.zeros(K, 16, 16))
+    with pytest.raises(ValueError, match='heatmap_size'):
+        net(torch.rand(1, 6, 64, 64), [ds], mode='loss')
+
+
+def test_tensor_mode_without_samples_and_predict():
+    net = tiny_net().eval()
+    with torch.no_grad():
+        aff, refined = net(torch.rand(1, 6, 64, 64), None, mode='tensor')
+        assert aff.shape == refined.shape == (1, 1, K, 8, 8)
+        out = net(torch.rand(1, 6, 64, 64), [sample(2, np.random.default_rng(0))],
+                  mode='predict')
+    assert out[0].pred_instances.keypoints.shape == (2, K, 2)
+    assert out[0].pred_fields.affinity_maps.shape == (2 * K, 8, 8)
+
+
+def test_affinity_at_and_maps_to_points_read_the_maps():
+    net = tiny_net(refine=False)
+    maps = torch.zeros(2, K, 8, 8)
+    maps[0, :, 3, 5] = 0.7  # peak at map cell (x=5, y=3) for every joint of pose 0
+    maps[0, :, 3, 6] = 0.2
+    maps[1, :, 0, 0] = 0.9
+    am = AffinityMaps(maps, 'sum', INPUT)
+    centre = map_to_input(np.array([5.0, 3.0]), INPUT, (8, 8))
+    pts = np.tile(centre, (3, K, 1))
+    pts[1] += (16, 8)  # cell (7, 4): its 3x3 window holds (6, 3) but not the peak (5, 3)
+    pts[2] = -50  # outside the map
+    vals = net.affinity_at(am, pts, window=1)
+    assert vals.shape == (2, 3, K)
+    np.testing.assert_allclose(vals[0, 0].numpy(), 0.9, atol=1e-6)  # 3x3 sum
+    np.testing.assert_allclose(vals[0, 1].numpy(), 0.2, atol=1e-6)  # only (6, 3)
+    assert float(vals[:, 2].abs().max()) == 0
+    np.testing.assert_allclose(net.affinity_at(am, pts, window=0)[0, 0].numpy(), 0.7)
+    p, s = net.maps_to_points(am)
+    # centroid of 0.7 at x=5 and 0.2 at x=6 -> 5 + 0.2/0.9
+    expected = map_to_input(np.array([5 + 0.2 / 0.9, 3.0]), INPUT, (8, 8))
+    np.testing.assert_allclose(p[0].numpy(), np.tile(expected, (K, 1)), atol=1e-5)
+    np.testing.assert_allclose(s[0].numpy(), 0.9, atol=1e-6)
+    mx = net.affinity_at(AffinityMaps(maps, 'max', INPUT), pts, window=1)
+    np.testing.assert_allclose(mx[0, 0].numpy(), 0.7, atol=1e-6)
+
+
+def test_propagate_handles_empty_and_masks_invalid():
+    net = tiny_net().eval()
+    frames = [np.random.default_rng(i).integers(0, 255, (40, 50, 3), dtype=np.uint8)
+              for i in range(2)]
+    imgs, mats = net.prepare_frames(frames)
+    assert imgs.shape == (2, 3, 64, 64) and mats[0].shape == (2, 3)
+    feats = net.extract_feat(imgs)
+    empty = net.propagate(feats[0], feats[1], np.zeros((0, K, 2)))
+    assert empty.maps.shape == (0, K, 8, 8)
+    valid = np.ones((2, K), bool)
+    valid[1, 2] = False
+    maps = net.propagate(feats[0], feats[1], np.full((2, K, 2), 30.0), valid)
+    assert maps.reduce == 'max' and maps.maps.shape == (2, K, 8, 8)
+    assert float(maps.maps[1, 2].abs().max()) == 0 and float(maps.maps[0, 2].max()) > 0
