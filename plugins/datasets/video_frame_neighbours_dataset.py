@@ -2,10 +2,11 @@
 import os
 import os.path as osp
 from functools import lru_cache
-from typing import Dict, List, Sequence, Tuple
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from mmpose.datasets.datasets.body import PoseTrack18Dataset
 from mmpose.registry import DATASETS
+from plugins.datasets.posetrack_video_dataset import PoseTrackVideoDataset
 
 IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png', '.bmp')
 
@@ -48,9 +49,12 @@ class VideoFrameNeighboursDataset(PoseTrack18Dataset):
 
     Every top-down sample (one person in one annotated frame, from ground-truth boxes or a
     ``bbox_file``) gets ``frame_paths = [current, current + o for o in neighbour_offsets]``,
-    looked up among the image files of the frame's video folder (PoseTrack layout
-    ``images/{split}/{video}/{index:06d}.jpg``, which the synthetic data follows), clipped at the
-    ends of the video. It also gets ``video_name``, ``frame_index`` and
+    clipped at the ends of the video. The frame order of a video comes from its PoseTrack18
+    per-video file (``video_ann_dir``, read by the video sequence dataset
+    :class:`~plugins.datasets.posetrack_video_dataset.PoseTrackVideoDataset`; official PoseTrack18
+    files list every frame) or, without ``video_ann_dir``, from the sorted image files of the
+    frame's folder (PoseTrack layout ``images/{split}/{video}/{index:06d}.jpg``, which the
+    synthetic data follows). It also gets ``video_name``, ``frame_index`` and
     ``neighbour_frame_indices`` (used to cache flows per video). Annotations, ids and metainfo
     are those of ``PoseTrack18Dataset``, so mmpose's ``CocoMetric`` / ``PoseTrack18Metric``
     evaluate it unchanged.
@@ -62,16 +66,24 @@ class VideoFrameNeighboursDataset(PoseTrack18Dataset):
         neighbour_offsets (Sequence[int]): offsets of the neighbours relative to the current
             frame, in the order they are stacked after it (e.g. ``(-1, 1)`` or
             ``(-2, -1, 1, 2)``). 0 is not allowed (the current frame is always first).
+        video_ann_dir (str, optional): folder of the per-video PoseTrack18 files (relative to
+            ``data_root`` unless absolute) giving each video's frame list; default: list the
+            frame folders on disk.
         **kwargs: arguments of ``PoseTrack18Dataset`` (``ann_file``, ``data_root``,
             ``data_prefix``, ``bbox_file``, ``pipeline``, ``test_mode``, ...).
     """
 
-    def __init__(self, neighbour_offsets: Sequence[int] = (-1, 1), **kwargs) -> None:
+    def __init__(self,
+                 neighbour_offsets: Sequence[int] = (-1, 1),
+                 video_ann_dir: Optional[str] = None,
+                 **kwargs) -> None:
         offsets = [int(o) for o in neighbour_offsets]
         if any(o == 0 for o in offsets):
             raise ValueError('VideoFrameNeighboursDataset: neighbour_offsets must not contain 0 '
                              f'(the current frame is always first), got {offsets}')
         self.neighbour_offsets = offsets
+        self.video_ann_dir = video_ann_dir
+        self._raw_metainfo = kwargs.get('metainfo')
         if kwargs.get('data_mode', 'topdown') != 'topdown':
             raise ValueError('VideoFrameNeighboursDataset supports data_mode="topdown" only')
         super().__init__(**kwargs)
@@ -84,21 +96,44 @@ class VideoFrameNeighboursDataset(PoseTrack18Dataset):
     def load_data_list(self) -> List[dict]:
         """Load the samples of ``PoseTrack18Dataset`` and add the neighbour frames."""
         data_list = super().load_data_list()
+        videos = self._frame_lists_from_annotations() if self.video_ann_dir else {}
         for info in data_list:
-            info.update(self._clip_info(info['img_path']))
+            info.update(self._clip_info(info['img_path'], videos))
         return data_list
 
-    def _clip_info(self, img_path: str) -> Dict:
-        folder, name = osp.split(img_path)
-        frames = list_video_frames(folder)
+    def _frame_lists_from_annotations(self) -> Dict[str, List[str]]:
+        """``{video folder: [frame paths in time order]}`` from the per-video files."""
+        ann_dir = self.video_ann_dir
+        if self.data_root and not osp.isabs(ann_dir):
+            ann_dir = osp.join(self.data_root, ann_dir)
+        sequences = PoseTrackVideoDataset(
+            ann_file=ann_dir, mode='video', data_prefix=dict(self.data_prefix),
+            metainfo=self._raw_metainfo, test_mode=True)
+        videos = {}
+        for v in range(sequences.num_videos):
+            paths = [osp.normpath(f['img_path']) for f in sequences.get_video(v)['frames']]
+            if paths:
+                videos[osp.dirname(paths[0])] = paths
+        return videos
+
+    def _clip_info(self, img_path: str, videos: Dict[str, List[str]]) -> Dict:
+        folder = osp.dirname(osp.normpath(img_path))
+        if videos:
+            if folder not in videos:
+                raise KeyError(f'VideoFrameNeighboursDataset: no per-video file in '
+                               f'{self.video_ann_dir} lists the frames of {folder}')
+            paths = videos[folder]
+        else:
+            paths = [osp.join(folder, f) for f in list_video_frames(folder)]
         try:
-            index = frames.index(name)
+            index = paths.index(osp.normpath(img_path))
         except ValueError:
+            source = self.video_ann_dir or folder
             raise FileNotFoundError(f'VideoFrameNeighboursDataset: frame {img_path} is not among '
-                                    f'the {len(frames)} images of {folder}') from None
-        neighbours = neighbour_indices(index, self.neighbour_offsets, len(frames))
+                                    f'the {len(paths)} frames of its video in {source}') from None
+        neighbours = neighbour_indices(index, self.neighbour_offsets, len(paths))
         return dict(
             video_name=osp.basename(folder),
             frame_index=index,
             neighbour_frame_indices=neighbours,
-            frame_paths=[img_path] + [osp.join(folder, frames[i]) for i in neighbours])
+            frame_paths=[img_path] + [paths[i] for i in neighbours])
