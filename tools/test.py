@@ -17,7 +17,7 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a clone too
 
 from plugins.utils.cli import (add_common_args, apply_common_args,  # noqa: E402
-                               load_config)
+                               init_cpu_distributed, load_config)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -74,6 +74,7 @@ def main(argv=None) -> dict:
         return run_tracking_test(cfg, args)
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
+    init_cpu_distributed(cfg)
     from mmengine.runner import Runner
     runner = Runner.from_cfg(cfg)
     runner.load_checkpoint(args.checkpoint, map_location='cpu', strict=not args.non_strict)

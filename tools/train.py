@@ -14,7 +14,7 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a clone too
 
 from plugins.utils.cli import (add_common_args, apply_common_args,  # noqa: E402
-                               load_config)
+                               init_cpu_distributed, load_config)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -85,6 +85,7 @@ def merge_args(cfg, args):
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = merge_args(load_config(args.config, args.cfg_options), args)
+    init_cpu_distributed(cfg)
     from mmengine.runner import Runner
     runner = Runner.from_cfg(cfg)
     runner.train()

@@ -47,13 +47,36 @@ def apply_common_args(cfg: Config, args: argparse.Namespace) -> Config:
         cfg.work_dir = osp.join('./work_dirs', osp.splitext(osp.basename(args.config))[0])
     cfg.launcher = args.launcher
     if args.launcher != 'none':
-        cfg.setdefault('env_cfg', {})
-        # gloo on CPU-only machines, nccl where CUDA is available
         import torch
-        backend = 'nccl' if torch.cuda.is_available() else 'gloo'
+        cfg.setdefault('env_cfg', {})
         dist_cfg = dict(cfg.env_cfg.get('dist_cfg', {}))
-        if not torch.cuda.is_available() or os.environ.get('POSETRACK_DIST_BACKEND'):
-            dist_cfg['backend'] = os.environ.get('POSETRACK_DIST_BACKEND', backend)
-        dist_cfg.setdefault('backend', backend)
+        if not torch.cuda.is_available():
+            # CPU-only: gloo, and DDP without device ids
+            dist_cfg['backend'] = 'gloo'
+            if cfg.get('model_wrapper_cfg') is None:
+                cfg.model_wrapper_cfg = dict(
+                    type='MMDistributedDataParallel', device_ids=None,
+                    find_unused_parameters=cfg.get('find_unused_parameters', False))
         cfg.env_cfg['dist_cfg'] = dist_cfg
     return cfg
+
+
+def init_cpu_distributed(cfg: Config) -> None:
+    """Join the process group with gloo when launched by torchrun on a machine without CUDA.
+
+    mmengine's ``init_dist('pytorch')`` always calls ``torch.cuda.set_device``; the runner skips
+    it when a process group already exists, so on CPU the group is created here first.
+    """
+    import torch
+    import torch.distributed as dist
+    if cfg.get('launcher', 'none') != 'pytorch' or torch.cuda.is_available():
+        return
+    if dist.is_available() and not dist.is_initialized():
+        missing = [k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
+                   if k not in os.environ]
+        if missing:
+            raise RuntimeError(f'--launcher pytorch needs the torchrun environment; missing '
+                               f'{missing} (use tools/dist_train.sh or torchrun)')
+        timeout = cfg.env_cfg.get('dist_cfg', {}).get('timeout')
+        kwargs = {} if timeout is None else dict(timeout=timeout)
+        dist.init_process_group(backend='gloo', **kwargs)

@@ -12,6 +12,8 @@ from pathlib import Path
 import pytest
 import torch
 
+import plugins  # noqa: F401  (checkpoint safe globals for torch.load)
+
 CONFIG = 'configs/examples/td-hm_res18-tiny_coco-64x48.py'
 
 
@@ -122,4 +124,4 @@ def test_ddp_two_cpu_processes_gloo(repo_root, shared_data_root, tmp_path):
     assert re.search(r'world_size: 2', text) or re.search(r'Epoch\(train\)', text), text[-3000:]
     assert (tmp_path / 'epoch_1.pth').is_file()
     scalars = list(tmp_path.glob('*/vis_data/scalars.json'))
-    assert scalars and any('loss' in json.loads(line) for line in scalars[0].read_text().split())
+    assert scalars and any('loss' in json.loads(line) for line in scalars[0].read_text().splitlines())
