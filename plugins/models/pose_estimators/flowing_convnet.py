@@ -113,8 +113,8 @@ class FlowingConvNet(TopdownPoseEstimator):
         else:
             self.spatial_fusion = None
 
-        flow_cfg = dict(source='auto', method='dis', dis_preset='ultrafast',
-                        padding_mode='zeros', **(flow_cfg or {}))
+        flow_cfg = {**dict(source='auto', method='dis', dis_preset='ultrafast',
+                           padding_mode='zeros'), **(flow_cfg or {})}
         if flow_cfg['source'] not in FLOW_SOURCES:
             raise ValueError(f'FlowingConvNet: flow_cfg.source must be one of {FLOW_SOURCES}, '
                              f'got {flow_cfg["source"]!r}')

@@ -1,0 +1,53 @@
+# Flowing ConvNet (Pfister, Charles, Zisserman, ICCV 2015) on the synthetic videos: the heatmap
+# net of heatmapnet_res18-half_synthetic-128x96.py applied to frame t and its neighbours t-1 and
+# t+1 (same box in all three frames), the neighbours' heatmaps warped into frame t with OpenCV DIS
+# optical flow (full frames, cached per video, then cropped like the frames) and fused per joint
+# by a learned 1x1 convolution initialised to select frame t. Trained end to end: L2 on the fused
+# heatmaps plus L2 on frame t's own heatmaps.
+_base_ = ['./heatmapnet_res18-half_synthetic-128x96.py']
+
+neighbour_offsets = (-1, 1)
+num_frames = 1 + len(neighbour_offsets)
+smoke_input_shape = (1, num_frames, 3, 64, 48)  # (B, T, 3, H, W): tests/test_configs
+
+codec = dict(type='MSRAHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=1.5)  # as the heatmap net
+model = dict(
+    type='FlowingConvNet',
+    data_preprocessor=dict(type='VideoPoseDataPreprocessor'),
+    num_frames=num_frames,
+    fusion=dict(type='TemporalPooling', init='current'),
+    flow_cfg=dict(source='auto', method='dis', dis_preset='ultrafast', padding_mode='zeros'),
+    current_frame_loss_weight=1.0)
+
+meta_keys = ('id', 'img_id', 'img_path', 'category_id', 'crowd_index', 'ori_shape', 'img_shape',
+             'input_size', 'input_center', 'input_scale', 'flip', 'flip_direction',
+             'flip_indices', 'raw_ann_info', 'dataset_name', 'flows', 'video_name',
+             'frame_index')
+flow_step = dict(type='VideoComputeFlow', method='dis', dis_preset='ultrafast', max_items=64)
+train_pipeline = [
+    dict(type='LoadVideoFrames'),
+    flow_step,
+    dict(type='GetBBoxCenterScale'),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='RandomHalfBody'),
+    dict(type='RandomBBoxTransform'),
+    dict(type='VideoTopdownAffine', input_size=codec['input_size'],
+         flow_size=codec['heatmap_size']),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs', meta_keys=meta_keys)
+]
+val_pipeline = [
+    dict(type='LoadVideoFrames'),
+    flow_step,
+    dict(type='GetBBoxCenterScale'),
+    dict(type='VideoTopdownAffine', input_size=codec['input_size'],
+         flow_size=codec['heatmap_size']),
+    dict(type='PackPoseInputs', meta_keys=meta_keys)
+]
+train_dataloader = dict(
+    dataset=dict(type='VideoFrameNeighboursDataset', neighbour_offsets=neighbour_offsets,
+                 video_ann_dir='annotations/train', pipeline=train_pipeline))
+val_dataloader = dict(
+    dataset=dict(type='VideoFrameNeighboursDataset', neighbour_offsets=neighbour_offsets,
+                 video_ann_dir='annotations/val', pipeline=val_pipeline))
+test_dataloader = val_dataloader
