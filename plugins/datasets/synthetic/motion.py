@@ -137,8 +137,8 @@ def synthesize_motion(rng: np.random.Generator, num_frames: int, fps: float, rol
         rng.uniform(0.25, 0.45)
     for name, sgn in (('l', 1.0), ('r', -1.0)):
         a[f'{name}_hip_flex'] = walk_keep * gait * hip_amp * sgn * sin_p + 1.55 * crouch
-        a[f'{name}_knee'] = walk_keep * gait * (0.1 + knee_amp * np.maximum(0, sgn * cos_p)) + \
-            2.2 * crouch
+        swing = (0.5 + 0.5 * sgn * cos_p) ** 2  # smooth bump while the leg swings forward
+        a[f'{name}_knee'] = walk_keep * gait * (0.1 + knee_amp * swing) + 2.2 * crouch
         a[f'{name}_hip_abd'] = 0.04 + 0.18 * crouch
         a[f'{name}_sh_flex'] = walk_keep * (-gait * arm_amp * sgn * sin_p) + idle * sgn + \
             0.6 * crouch
@@ -147,7 +147,7 @@ def synthesize_motion(rng: np.random.Generator, num_frames: int, fps: float, rol
         a[f'{name}_elbow_side'] = np.zeros(t_count)
     # waving arm: raised to the side, forearm swinging in the body plane
     side = 'l' if rng.random() < 0.4 else 'r'
-    freq = rng.uniform(1.2, 2.2)
+    freq = rng.uniform(1.0, 1.8)
     osc = np.sin(2 * np.pi * freq * np.arange(t_count) * dt)
     blend = lambda base, target: (1 - wave) * base + wave * target  # noqa: E731
     a[f'{side}_sh_abd'] = blend(a[f'{side}_sh_abd'], 2.1 + 0.15 * osc)
@@ -156,3 +156,23 @@ def synthesize_motion(rng: np.random.Generator, num_frames: int, fps: float, rol
     a[f'{side}_elbow_flex'] = blend(a[f'{side}_elbow_flex'], 0.1)
     assert set(a) == set(ANGLE_NAMES)
     return PersonMotion(x=x, z=z, yaw=yaw, angles=a, actions=actions)
+
+
+def still_motion(num_frames: int, yaw: float = 0.0) -> PersonMotion:
+    """A person standing still in a neutral pose (arms slightly apart), e.g. for tests.
+
+    Args:
+        num_frames: T.
+        yaw: Constant heading (0 faces the camera).
+
+    Returns:
+        The :class:`PersonMotion` at the origin.
+    """
+    zero = np.zeros(num_frames)
+    angles = {name: zero.copy() for name in ANGLE_NAMES}
+    for side in ('l', 'r'):
+        angles[f'{side}_sh_abd'] = zero + 0.25
+        angles[f'{side}_hip_abd'] = zero + 0.05
+        angles[f'{side}_elbow_flex'] = zero + 0.2
+    return PersonMotion(x=zero.copy(), z=zero.copy(), yaw=zero + yaw, angles=angles,
+                        actions=['stand'] * num_frames)

@@ -100,7 +100,7 @@ class SyntheticPerson:
         return self.world[:, _P['pelvis'], 1]
 
 
-def _make_person(rng: np.random.Generator, cfg: SyntheticVideoConfig, role: str, heading: float,
+def make_person(rng: np.random.Generator, cfg: SyntheticVideoConfig, role: str, heading: float,
                  speed: float, anchor_xz: Tuple[float, float], anchor_t: int,
                  height: Optional[float] = None, is_crowd: bool = False,
                  depth_range: Tuple[float, float] = (2.4, 12.0),
@@ -146,10 +146,14 @@ class SyntheticVideo:
         cfg: Video parameters.
         rng: Random generator (the video is a deterministic function of its state).
         keypoint_names: Dataset keypoint names in output order (e.g. PoseTrack18's 17).
+        people: Annotated people to use instead of sampling them (constructed scenes).
+        crowd: Crowd members to use instead of sampling (``[]`` for none).
     """
 
     def __init__(self, cfg: SyntheticVideoConfig, rng: np.random.Generator,
-                 keypoint_names: Sequence[str]) -> None:
+                 keypoint_names: Sequence[str],
+                 people: Optional[List[SyntheticPerson]] = None,
+                 crowd: Optional[List[SyntheticPerson]] = None) -> None:
         self.cfg = cfg
         self.keypoint_names = list(keypoint_names)
         self._kpt_index = np.array([_P[body_point_name(n)] for n in self.keypoint_names])
@@ -170,9 +174,11 @@ class SyntheticVideo:
         self.blur = rng.random() < cfg.blur_prob
         self.blur_length = rng.uniform(3, 7)
         self.noise_sigma = rng.uniform(1.0, 4.0)
-        self.people: List[SyntheticPerson] = self._sample_people(rng)
-        self.crowd: List[SyntheticPerson] = (self._sample_crowd(rng)
-                                             if rng.random() < cfg.crowd_prob else [])
+        self.people: List[SyntheticPerson] = (self._sample_people(rng) if people is None
+                                              else list(people))
+        if crowd is None:
+            crowd = self._sample_crowd(rng) if rng.random() < cfg.crowd_prob else []
+        self.crowd: List[SyntheticPerson] = list(crowd)
         everyone = self.people + self.crowd
         self.tables = ColourTables.build([p.appearance for p in everyone])
         self._canvas_pts = [self.ground.project(p.world[..., 0], p.world[..., 1],
@@ -210,14 +216,14 @@ class SyntheticVideo:
                 centre, half_at = view(at)
                 u = centre + rng.uniform(-0.8, 0.8) * half_at
             x = float(self.ground.x_at(u, z))
-            person = _make_person(rng, cfg, role, heading, speed, (x, z), at)
+            person = make_person(rng, cfg, role, heading, speed, (x, z), at)
             people.append(person)
             if role == 'walker' and len(people) < n and rng.random() < cfg.follower_prob:
                 # a follower: the leader's path and gait a moment later, further back and
                 # to the side (long occlusions)
                 lag = int(rng.integers(2, max(3, int(0.8 * cfg.fps))))
                 offset = (rng.uniform(-0.5, 0.5), rng.uniform(0.6, 1.8))
-                follower = _make_person(
+                follower = make_person(
                     rng, cfg, 'walker', heading, speed, (x + offset[0], z + offset[1]), at,
                     motion=_delayed(person.motion, lag))
                 people.append(follower)
@@ -231,7 +237,7 @@ class SyntheticVideo:
         for _ in range(int(rng.integers(5, 11))):
             z = rng.uniform(12.0, 16.0)
             x = float(self.ground.x_at(u0 + rng.uniform(0, width), z))
-            crowd.append(_make_person(rng, self.cfg, 'stander', rng.uniform(-np.pi, np.pi),
+            crowd.append(make_person(rng, self.cfg, 'stander', rng.uniform(-np.pi, np.pi),
                                       0.4, (x, z), 0, is_crowd=True,
                                       depth_range=(11.0, 20.0)))
         return crowd
@@ -281,6 +287,19 @@ class SyntheticVideo:
                                            pts[e][None], max(0.1 * r, 0.6), shaded=False))
         return prims
 
+    def person_points(self, index: int, t: int) -> Tuple[np.ndarray, float]:
+        """Frame-pixel body points ``(len(BODY_POINTS), 2)`` and pixels per metre of person
+        ``index`` (annotated people first, then the crowd) in frame ``t``."""
+        person = (self.people + self.crowd)[index]
+        pts = self.camera.apply(t, self._canvas_pts[index][t])
+        px_per_m = self.ground.focal / float(person.root_depth[t]) * float(self.camera.zoom[t])
+        return pts, px_per_m
+
+    def person_primitives(self, index: int, t: int) -> List[Primitive]:
+        """The drawn parts of person ``index`` in frame ``t`` (frame pixels)."""
+        pts, px_per_m = self.person_points(index, t)
+        return self._primitives((self.people + self.crowd)[index], pts, t, px_per_m)
+
     def frames(self) -> Iterator[Tuple[np.ndarray, List[dict], List[np.ndarray], np.ndarray]]:
         """Render every frame.
 
@@ -302,10 +321,9 @@ class SyntheticVideo:
             render: List[RenderPerson] = []
             frame_pts: List[np.ndarray] = []
             for i, person in enumerate(everyone):
-                pts = self.camera.apply(t, self._canvas_pts[i][t])
+                pts, px_per_m = self.person_points(i, t)
                 frame_pts.append(pts)
                 depth = float(person.root_depth[t])
-                px_per_m = self.ground.focal / depth * zoom
                 margin = 0.4 * px_per_m
                 lo, hi = pts.min(0) - margin, pts.max(0) + margin
                 anchors[i + 1] = pts[_P['pelvis']]
