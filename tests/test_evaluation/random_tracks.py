@@ -128,3 +128,56 @@ def make_random_videos(num_videos: int = 3, num_frames: int = 12, max_persons: i
         preds.append(VideoAnnotation(name=f'video{v:03d}', frames=p_frames,
                                      categories=_categories(names), is_prediction=True))
     return gts, preds
+
+
+def noisy_predictions(gt_videos: Sequence[VideoAnnotation], seed: int = 0, p_miss: float = 0.1,
+                      p_false_positive: float = 0.3, p_swap: float = 0.05,
+                      noise: float = 0.2) -> List[VideoAnnotation]:
+    """Tracked predictions simulated from ground-truth videos (e.g. the converted Bonn data).
+
+    Joints are jittered by ``noise`` head sizes (10% of them 6x more), persons missed with
+    ``p_miss``, false positives added, predicted ids of two tracks swapped with ``p_swap`` per
+    frame, person order shuffled.
+    """
+    rng = np.random.default_rng(seed)
+    preds = []
+    for v in gt_videos:
+        k = v.num_keypoints or (v.frames[0].keypoints.shape[1] if v.frames else 0)
+        ids = sorted({int(t) for f in v.frames for t in f.track_ids})
+        id_map = {t: 100 + i for i, t in enumerate(ids)}
+        next_id = 10000
+        frames = []
+        for f in v.frames:
+            if len(ids) > 1 and rng.random() < p_swap:
+                a, b = rng.choice(ids, 2, replace=False)
+                id_map[a], id_map[b] = id_map[b], id_map[a]
+            pk, ps, pid = [], [], []
+            for i in range(f.num_persons):
+                if rng.random() < p_miss:
+                    continue
+                hb = f.head_bboxes[i]
+                scale = 0.6 * np.hypot(hb[2] - hb[0], hb[3] - hb[1])
+                scale = scale if np.isfinite(scale) and scale > 0 else 20.0
+                err = rng.normal(0, noise * scale, (k, 2))
+                err[rng.random(k) < 0.1] *= 6
+                pk.append(f.keypoints[i] + err)
+                ps.append(rng.random(k))
+                pid.append(id_map[int(f.track_ids[i])])
+            for _ in range(rng.poisson(p_false_positive)):
+                anchor = f.keypoints[rng.integers(f.num_persons)] if f.num_persons else \
+                    np.zeros((k, 2))
+                pk.append(anchor + rng.normal(0, 60, 2))
+                ps.append(rng.random(k) * 0.5)
+                pid.append(next_id)
+                next_id += 1
+            m = len(pk)
+            order = rng.permutation(m)
+            frames.append(FrameAnnotation(
+                image_id=f.image_id, file_name=f.file_name, frame_index=f.frame_index,
+                is_labeled=True, keypoints=np.asarray(pk, np.float32).reshape(m, k, 2)[order],
+                keypoint_scores=np.asarray(ps, np.float32).reshape(m, k)[order],
+                track_ids=np.asarray(pid, np.int64).reshape(m)[order],
+                bboxes=np.zeros((m, 4)), head_bboxes=np.full((m, 4), np.nan)))
+        preds.append(VideoAnnotation(name=v.name, frames=frames, categories=v.categories,
+                                     is_prediction=True))
+    return preds

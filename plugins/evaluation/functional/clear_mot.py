@@ -21,7 +21,8 @@ from dataclasses import dataclass
 from typing import Dict, Tuple
 
 import numpy as np
-from motmetrics.lap import linear_sum_assignment
+from motmetrics import lap as mm_lap
+from scipy.optimize import linear_sum_assignment as scipy_linear_sum_assignment
 
 
 @dataclass
@@ -66,31 +67,58 @@ def _previous_in_group(group: np.ndarray, time: np.ndarray,
     return out_has, out_prev
 
 
-def _replay_frame(oids: np.ndarray, hids: np.ndarray, dists: np.ndarray,
-                  last_hid: Dict[int, int]) -> list:
-    """One ``MOTAccumulator.update`` (matching part only): returns matched ``(i, j)``."""
-    n, m = dists.shape
-    o_used = np.zeros(n, bool)
-    h_used = np.zeros(m, bool)
+def _assignment(costs: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
+    """``motmetrics.lap.linear_sum_assignment`` (same solver, same result), faster.
+
+    With motmetrics' default solver being scipy, its cost transform (invalid edges get
+    ``2 * min(shape) * (max |valid| + 1) + 1``) is applied here and scipy called directly;
+    with any other default solver, motmetrics' function is called.
+    """
+    if mm_lap.default_solver != 'scipy':
+        return mm_lap.linear_sum_assignment(costs)
+    valid = np.isfinite(costs)
+    if valid.all():
+        finite = costs
+    elif not valid.any():
+        finite = np.zeros_like(costs)
+    else:
+        big = 2 * min(costs.shape) * (np.abs(costs[valid]).max() + 1) + 1
+        finite = np.where(valid, costs, big)
+    rows, cols = scipy_linear_sum_assignment(finite)
+    keep = valid[rows, cols]
+    return rows[keep], cols[keep]
+
+
+def _replay_frame(oids: list, hids: list, dists: np.ndarray, last_hid: list) -> list:
+    """One ``MOTAccumulator.update`` (matching part only).
+
+    Args:
+        oids: Object ids of the frame, in update order.
+        hids: Hypothesis ids (unique within the frame), in update order.
+        dists: (n, m) distances, NaN = cannot match.
+        last_hid: For each object, the hypothesis id it was last matched to (or ``None``).
+
+    Returns:
+        Matched ``(i, j)`` pairs.
+    """
+    col = {h: j for j, h in enumerate(hids)}
+    h_used = set()
+    o_used = []
     matches = []
-    for i in range(n):
-        prev = last_hid.get(int(oids[i]))
+    for i, prev in enumerate(last_hid):  # 1. keep previous matches still within reach
         if prev is None:
             continue
-        j = np.flatnonzero(~h_used & (hids == prev))
-        if not len(j):
-            continue
-        j = j[0]
-        if np.isfinite(dists[i, j]):
-            o_used[i] = h_used[j] = True
+        j = col.get(prev)
+        if j is not None and j not in h_used and np.isfinite(dists[i, j]):
+            h_used.add(j)
+            o_used.append(i)
             matches.append((i, j))
     d = dists.copy()
-    d[o_used, :] = np.nan
-    d[:, h_used] = np.nan
-    rows, cols = linear_sum_assignment(d)
-    for i, j in zip(rows, cols):
-        if np.isfinite(d[i, j]):
-            matches.append((int(i), int(j)))
+    if matches:
+        d[o_used, :] = np.nan
+        d[:, list(h_used)] = np.nan
+    rows, cols = _assignment(d)  # 2. minimum-cost assignment of the rest
+    matches.extend(zip(rows.tolist(), cols.tolist()))
     return matches
 
 
@@ -142,48 +170,56 @@ def clear_mot_matches(obj_cell: np.ndarray, obj_id: np.ndarray, hyp_cell: np.nda
     m_dist = [cand_dist[~hard]]
 
     if len(hard_cells):
-        # easy matches of each object id in time order, to look up the last one
+        # easy matches sorted by (object id, cell), to look up the last one before a cell
         e_id = obj_id[m_obj[0]]
         e_cell = obj_cell[m_obj[0]]
         e_order = np.lexsort((e_cell, e_id))
         e_id, e_cell = e_id[e_order], e_cell[e_order]
         e_hid = hyp_id[m_hyp[0]][e_order]
-        resolved: Dict[int, Tuple[int, int]] = {}
-        h_order = np.argsort(cell[hard], kind='stable')
-        hc_obj, hc_hyp, hc_dist = cand_obj[hard][h_order], cand_hyp[hard][h_order], \
-            cand_dist[hard][h_order]
-        hc_cell = obj_cell[hc_obj]
-        c_lo = np.searchsorted(hc_cell, hard_cells, 'left')
-        c_hi = np.searchsorted(hc_cell, hard_cells, 'right')
+        # objects and candidates of the hard cells (contiguous per cell)
         o_lo = np.searchsorted(obj_cell, hard_cells, 'left')
         o_hi = np.searchsorted(obj_cell, hard_cells, 'right')
         h_lo = np.searchsorted(hyp_cell, hard_cells, 'left')
         h_hi = np.searchsorted(hyp_cell, hard_cells, 'right')
+        hc = np.flatnonzero(hard)
+        hc = hc[np.argsort(cell[hc], kind='stable')]
+        c_lo = np.searchsorted(cell[hc], hard_cells, 'left')
+        c_hi = np.searchsorted(cell[hc], hard_cells, 'right')
+        # last easy match of every object of a hard cell, before that cell (vectorised)
+        rows = np.concatenate([np.arange(a, b) for a, b in zip(o_lo, o_hi)])
+        span = int(max(obj_cell.max(), 0)) + 2
+        pos = np.searchsorted(e_id * span + e_cell, obj_id[rows] * span + obj_cell[rows]) - 1
+        posc = np.maximum(pos, 0)
+        found = (pos >= 0) & (e_id[posc] == obj_id[rows]) if len(e_id) else \
+            np.zeros(len(rows), bool)
+        easy_cell = np.where(found, e_cell[posc] if len(e_id) else -1, -1)
+        easy_hid = np.where(found, e_hid[posc] if len(e_id) else -1, -1)
+        row_start = np.concatenate([[0], np.cumsum(o_hi - o_lo)])
+        resolved: Dict[int, Tuple[int, int]] = {}
         r_obj, r_hyp, r_dist = [], [], []
-        for c, cval in enumerate(hard_cells):
-            oids = obj_id[o_lo[c]:o_hi[c]]
-            hids = hyp_id[h_lo[c]:h_hi[c]]
+        obj_id_l, hyp_id_l = obj_id.tolist(), hyp_id.tolist()
+        easy_cell_l, easy_hid_l = easy_cell.tolist(), easy_hid.tolist()
+        o_lo_l, o_hi_l, h_lo_l, h_hi_l = o_lo.tolist(), o_hi.tolist(), h_lo.tolist(), h_hi.tolist()
+        c_lo_l, c_hi_l, row_start_l = c_lo.tolist(), c_hi.tolist(), row_start.tolist()
+        for c, cval in enumerate(hard_cells.tolist()):
+            oids = obj_id_l[o_lo_l[c]:o_hi_l[c]]
+            hids = hyp_id_l[h_lo_l[c]:h_hi_l[c]]
+            sel = hc[c_lo_l[c]:c_hi_l[c]]
             dists = np.full((len(oids), len(hids)), np.nan)
-            sel = slice(c_lo[c], c_hi[c])
-            dists[hc_obj[sel] - o_lo[c], hc_hyp[sel] - h_lo[c]] = hc_dist[sel]
-            # last matched hypothesis id of each object before this cell
-            last_hid: Dict[int, int] = {}
-            for oid in oids.tolist():
-                lo = np.searchsorted(e_id, oid, 'left')
-                hi = np.searchsorted(e_id, oid, 'right')
-                k = lo + np.searchsorted(e_cell[lo:hi], cval, 'left') - 1
-                best_cell, best_hid = -1, None
-                if k >= lo:
-                    best_cell, best_hid = int(e_cell[k]), int(e_hid[k])
-                r = resolved.get(oid)
-                if r is not None and r[0] > best_cell:
-                    best_hid = r[1]
-                if best_hid is not None:
-                    last_hid[oid] = best_hid
-            for i, j in _replay_frame(oids, hids, dists, last_hid):
-                resolved[int(oids[i])] = (int(cval), int(hids[j]))
-                r_obj.append(o_lo[c] + i)
-                r_hyp.append(h_lo[c] + j)
+            dists[cand_obj[sel] - o_lo_l[c], cand_hyp[sel] - h_lo_l[c]] = cand_dist[sel]
+            last = []
+            for i, oid in enumerate(oids):
+                r = row_start_l[c] + i
+                best_cell = easy_cell_l[r]
+                best = easy_hid_l[r] if best_cell >= 0 else None
+                res = resolved.get(oid)
+                if res is not None and res[0] > best_cell:
+                    best = res[1]
+                last.append(best)
+            for i, j in _replay_frame(oids, hids, dists, last):
+                resolved[oids[i]] = (cval, hids[j])
+                r_obj.append(o_lo_l[c] + i)
+                r_hyp.append(h_lo_l[c] + j)
                 r_dist.append(dists[i, j])
         m_obj.append(np.asarray(r_obj, np.int64))
         m_hyp.append(np.asarray(r_hyp, np.int64))
