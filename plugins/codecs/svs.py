@@ -9,8 +9,8 @@ from mmpose.datasets.datasets.utils import parse_pose_metainfo
 from mmpose.registry import KEYPOINT_CODECS
 
 from .svs_cache import SVSFitCache
-from .svs_fitting import (CanonicalFrame, SVSFit, canonical_frame, evaluate_svs, fit_svs,
-                          resolve_parts, svs_training_sets)
+from .svs_fitting import (CanonicalFrame, SVSFit, canonical_frame, evaluate_svs_on_grid,
+                          fit_svs, resolve_parts, svs_training_sets)
 
 #: The 7 SVS channels for the human body: the six limbs-and-trunk parts of the paper (head,
 #: torso, two arms, two legs) plus the whole body. The seventh channel is our choice (the
@@ -126,9 +126,6 @@ class SVSCodec(BaseKeypointCodec):
                       parts=[(p.name, p.joints, p.links) for p in self.parts])
         self._params_digest = hashlib.sha1(
             json.dumps(params, sort_keys=True).encode()).hexdigest()
-        W, H = self.heatmap_size
-        ys, xs = np.mgrid[0:H, 0:W]
-        self._grid = np.stack([xs.ravel(), ys.ravel()], axis=1).astype(np.float64)
 
     @property
     def num_channels(self) -> int:
@@ -229,7 +226,7 @@ class SVSCodec(BaseKeypointCodec):
             return dict(svs_maps=np.zeros((self.num_channels, H, W), np.float32),
                         svs_weights=np.zeros((1, self.num_channels), np.float32))
         fit = self.fit(points, visible)
-        maps = evaluate_svs(fit, frame.to_canonical(self._grid)).reshape(-1, H, W)
+        maps = evaluate_svs_on_grid(fit, frame, W, H)
         return dict(svs_maps=maps.astype(np.float32),
                     svs_weights=fit.valid.astype(np.float32)[None])
 
