@@ -11,15 +11,34 @@ style, loadable by mmpose ``PoseTrack18Dataset``/``CocoDataset`` and mmdet ``Coc
 The output is a deterministic function of the arguments (``--workers`` does not change it).
 """
 import argparse
+import importlib
 import os
 import os.path as osp
 import sys
 import time
+import types
 
-sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
+ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
-from plugins.datasets.synthetic.video import SyntheticVideoConfig  # noqa: E402
-from plugins.datasets.synthetic.writer import write_split  # noqa: E402
+
+def import_without_registration(name: str) -> types.ModuleType:
+    """Import a ``plugins`` submodule without running ``plugins/__init__.py``.
+
+    ``import plugins`` imports every module of the project (torch, mmpose, mmdet: tens of
+    seconds on a busy machine) to register them; the generator needs none of that (numpy,
+    OpenCV, scipy only), so this CLI binds a bare ``plugins`` package to the source folder.
+    Only for this process: nothing here uses the registries.
+    """
+    if 'plugins' not in sys.modules:
+        pkg = types.ModuleType('plugins')
+        pkg.__path__ = [osp.join(ROOT, 'plugins')]
+        sys.modules['plugins'] = pkg
+    return importlib.import_module(name)
+
+
+SyntheticVideoConfig = import_without_registration(
+    'plugins.datasets.synthetic.video').SyntheticVideoConfig
+write_split = import_without_registration('plugins.datasets.synthetic.writer').write_split
 
 
 def parse_args(argv=None) -> argparse.Namespace:
