@@ -1,0 +1,3 @@
+# Ablation: no recovery of missed detections.
+_base_ = ['./track_posetrack18.py']
+tracking_pipeline = dict(recovery=None)
