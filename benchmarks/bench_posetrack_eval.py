@@ -23,7 +23,10 @@ sys.path.insert(0, osp.join(ROOT, 'tests', 'test_evaluation'))
 
 from plugins.datasets.posetrack_json import load_posetrack_folder  # noqa: E402
 from plugins.evaluation import evaluate_posetrack  # noqa: E402
-from plugins.evaluation.functional import resolve_evaluated_joints  # noqa: E402
+from plugins.evaluation.functional import (flatten_videos,  # noqa: E402
+                                           resolve_evaluated_joints)
+from plugins.evaluation.functional.posetrack_evaluation import \
+    head_segment_joints  # noqa: E402
 from posetrack_reference import reference_evaluate  # noqa: E402
 from random_tracks import BONN_NAMES, make_random_videos, noisy_predictions  # noqa: E402
 
@@ -36,6 +39,26 @@ def bonn_sized_data(seed: int = 0):
                               crowd=1.0, p_ignore=0.05, frames_per_video=lengths)
 
 
+def fill_missing_head_boxes(videos, names) -> None:
+    """Give persons without a head box (most of the Bonn data) a square head box with the
+    head size of the evaluation's ``head_size_fallback='head_segment'``, so that the loop
+    reference, which reads head boxes only, sees the same head sizes."""
+    gt_flat = flatten_videos(videos, videos, len(names), range(len(names)),
+                             head_segment=head_segment_joints(names))
+    sizes = iter(gt_flat.gt.head_size.tolist())
+    for v in videos:
+        for f in v.frames:
+            if not (f.is_labeled or f.num_persons):
+                continue
+            for i in range(f.num_persons):
+                s = next(sizes)
+                if not np.all(np.isfinite(f.head_bboxes[i])) and np.isfinite(s):
+                    side = s / 0.6 / np.sqrt(2)
+                    c = f.keypoints[i][f.keypoint_scores[i] > 0].mean(0)
+                    f.head_bboxes[i] = [c[0] - side / 2, c[1] - side / 2, c[0] + side / 2,
+                                        c[1] + side / 2]
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--gt-dir', help='PoseTrack18 JSON ground-truth folder (optional)')
@@ -44,8 +67,9 @@ def main() -> None:
     args = parser.parse_args()
     if args.gt_dir:
         gts = load_posetrack_folder(args.gt_dir)
-        preds = noisy_predictions(gts, seed=0)
         names = gts[0].keypoint_names
+        fill_missing_head_boxes(gts, names)
+        preds = noisy_predictions(gts, seed=0)
     else:
         gts, preds = bonn_sized_data()
         names = BONN_NAMES

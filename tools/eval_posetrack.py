@@ -39,6 +39,9 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--out', help='write the tables and per-joint values to this JSON')
     parser.add_argument('--dataset-info', help='mmpose dataset_info config with the keypoint '
                         'names (default: the ground-truth files\' categories)')
+    parser.add_argument('--head-size-fallback', choices=['head_segment'],
+                        help='derive missing ground-truth head boxes from the head joints '
+                        '(e.g. Bonn PoseTrack); default: missing head boxes are an error')
     parser.add_argument('--joints', nargs='+', help='keypoint names to score (default: the '
                         'PoseTrack joints found by name)')
     return parser.parse_args(argv)
@@ -119,7 +122,7 @@ def main(argv: Optional[Sequence[str]] = None) -> PoseTrackResult:
         print(f'note: {len(extra)} prediction files without ground truth are ignored: '
               f'{", ".join(extra[:5])}{" ..." if len(extra) > 5 else ""}')
     result = evaluate_posetrack(gts, preds, metainfo=names, joint_names=args.joints,
-                                mode=args.mode)
+                                mode=args.mode, head_size_fallback=args.head_size_fallback)
     print(result.format_tables())
     if args.out:
         out = result.to_dict()

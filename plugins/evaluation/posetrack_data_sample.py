@@ -10,7 +10,10 @@ A video sequence dataset / tracking test loop hands the metric one data sample p
 ``ignore_regions`` (metainfo) list of (P, 2) polygons, pixels (default none)
 ``img_id``, ``img_path``      optional, used when predictions are written to JSON
 ``gt_instances``              ``keypoints`` (N, K, 2), ``keypoints_visible`` (N, K),
-                              ``track_ids`` (N,), ``head_bboxes`` (N, 4) ``xyxy``
+                              ``track_ids`` (N,), ``head_bboxes`` (N, 4) ``xyxy``;
+                              or, without ``gt_instances``, the same at the top level
+                              (``head_bbox`` accepted): a ``PoseTrackVideoDataset`` frame
+                              dict with ``pred_instances`` added is a valid sample
 ``pred_instances``            ``keypoints`` (M, K, 2), ``keypoint_scores`` (M, K),
                               ``track_ids`` (M,) (optional: no tracking evaluated)
 ============================  =====================================================
@@ -95,7 +98,10 @@ def frame_record_from_sample(sample: Any) -> dict:
     where = f'video {video!r} frame {frame_index}'
     gt = _get(sample, 'gt_instances')
     if gt is None:
-        raise KeyError(f'PoseTrackMetric: {where}: data sample has no "gt_instances"')
+        if _get(sample, 'keypoints') is None:
+            raise KeyError(f'PoseTrackMetric: {where}: data sample has neither "gt_instances" '
+                           'nor ground-truth "keypoints" (a PoseTrackVideoDataset frame)')
+        gt = sample  # a frame dict of PoseTrackVideoDataset: ground truth at the top level
     g_kp = _numpy(_get(gt, 'keypoints'), np.float64)
     if g_kp is None:
         raise KeyError(f'PoseTrackMetric: {where}: gt_instances has no "keypoints"')
@@ -117,7 +123,7 @@ def frame_record_from_sample(sample: Any) -> dict:
     g_vis = g_vis.reshape(n, k)
     g_tid = _numpy(_get(gt, 'track_ids'), np.int64)
     g_tid = np.full(n, -1, np.int64) if g_tid is None else g_tid.reshape(n)
-    g_head = _numpy(_get(gt, 'head_bboxes'), np.float64)
+    g_head = _numpy(_get(gt, 'head_bboxes', _get(gt, 'head_bbox')), np.float64)
     if g_head is None:
         raise KeyError(f'PoseTrackMetric: {where}: gt_instances has no "head_bboxes" (xyxy)')
     g_head = g_head.reshape(n, 4)

@@ -36,6 +36,8 @@ class PoseTrackMetric(BaseMetric):
         dist_thresh: PCKh threshold in head sizes.
         outfile_prefix: If set, the predictions are also written as PoseTrack18 JSON files
             ``{outfile_prefix}/{video}.json`` (scorable by ``tools/eval_posetrack.py``).
+        head_size_fallback: ``'head_segment'`` derives missing head boxes from the head
+            joints (e.g. the Bonn PoseTrack data); ``None`` makes them an error.
         collect_device: ``'cpu'`` or ``'gpu'`` (results of all ranks are collected there).
         prefix: Prefix of the metric names (default ``'posetrack'``).
 
@@ -48,7 +50,8 @@ class PoseTrackMetric(BaseMetric):
 
     def __init__(self, mode: str = 'default', joint_names: Optional[Sequence[str]] = None,
                  keypoint_names: Optional[Sequence[str]] = None, dist_thresh: float = 0.5,
-                 outfile_prefix: Optional[str] = None, collect_device: str = 'cpu',
+                 outfile_prefix: Optional[str] = None,
+                 head_size_fallback: Optional[str] = None, collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if mode not in MODES:
@@ -58,6 +61,7 @@ class PoseTrackMetric(BaseMetric):
         self.keypoint_names = list(keypoint_names) if keypoint_names is not None else None
         self.dist_thresh = float(dist_thresh)
         self.outfile_prefix = outfile_prefix
+        self.head_size_fallback = head_size_fallback
         self.last_result = None
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
@@ -142,7 +146,8 @@ class PoseTrackMetric(BaseMetric):
                 dump_posetrack_video(video, osp.join(self.outfile_prefix, f'{video.name}.json'))
             logger.info(f'PoseTrack predictions written to {self.outfile_prefix}/')
         result = evaluate_posetrack(gts, preds, metainfo=names, joint_names=self.joint_names,
-                                    mode=self.mode, dist_thresh=self.dist_thresh)
+                                    mode=self.mode, dist_thresh=self.dist_thresh,
+                                    head_size_fallback=self.head_size_fallback)
         self.last_result = result
         logger.info('\n' + result.format_tables())
         return {k: float(v) for k, v in result.summary().items()}

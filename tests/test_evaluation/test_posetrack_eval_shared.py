@@ -77,3 +77,39 @@ def test_shared_posetrack18_noisy_predictions_match_loop_reference(shared_gt, mo
     np.testing.assert_allclose(r.num_gt_joints, ref['num_gt_joints'])
     np.testing.assert_allclose(r.mot['mota'], ref['mota'], rtol=1e-12)
     assert 0 < r.ap_table()['Total'] < 100
+
+
+def test_shared_metric_on_posetrack_video_dataset_frames(shared_data_root):
+    """PoseTrackVideoDataset frame dicts + pred_instances are valid metric samples."""
+    from plugins.datasets.posetrack_video_dataset import PoseTrackVideoDataset
+    from plugins.evaluation import PoseTrackMetric
+    ds = PoseTrackVideoDataset(
+        ann_file=str(shared_data_root / 'mmpose_samples/posetrack18/annotations/val'),
+        mode='frame', labeled_only=False)
+    metric = PoseTrackMetric()
+    metric.dataset_meta = ds.metainfo
+    for i in range(len(ds)):
+        frame = ds[i]
+        metric.process(None, [dict(frame, pred_instances=dict(
+            keypoints=frame['keypoints'], keypoint_scores=frame['keypoints_visible'],
+            track_ids=frame['track_ids']))])
+    res = metric.evaluate(len(ds))
+    assert res['posetrack/mAP'] == pytest.approx(100)
+    assert res['posetrack/MOTA'] == pytest.approx(100)
+    assert metric.last_result.num_frames == 3
+
+
+def test_shared_bonn_posetrack_ground_truth_as_prediction(shared_data_root):
+    """The Bonn data (14 joints, metainfo of the data helper, head boxes mostly missing)."""
+    from plugins.datasets.bonn_posetrack import load_bonn_annolist, read_layout
+    names, _ = read_layout('configs/_base_/datasets/bonn_posetrack.py')
+    videos = load_bonn_annolist(shared_data_root / 'bonn_posetrack/train/annolist.mat', names)
+    videos = videos[:6]
+    r = evaluate_posetrack(videos, as_predictions(videos), metainfo=names,
+                           head_size_fallback='head_segment')
+    assert len(r.joint_names) == 14
+    assert r.joint_groups.count('Head') == 2  # head_bottom (upper neck) and head_top
+    assert r.ap_table()['Total'] == pytest.approx(100)
+    assert r.mota_table()['Total'] == pytest.approx(100)
+    with pytest.raises(ValueError, match='no usable head box'):
+        evaluate_posetrack(videos, as_predictions(videos), metainfo=names)

@@ -249,3 +249,30 @@ def test_zero_head_size_is_an_error_or_never_matches_in_poseval_mode():
     r = evaluate(gt, pr, 'poseval')  # distance / 0 = inf: person 1 of frame 0 is missed
     assert np.allclose(r.num_gt_joints, 6)
     assert np.all(r.ap < 100)
+
+
+def test_head_size_fallback_from_head_segment_and_track_median():
+    from plugins.evaluation.functional.flatten_videos import HEAD_DIAGONAL_PER_SEGMENT
+    names = ['head_top', 'head_bottom', 'left_wrist']
+    # head joints 10 px apart: head size 0.6 * 1.26 * 10 = 7.56, threshold 3.78 px
+    gt_kp = np.array([[[50, 40], [50, 50], [70, 60]]], float)
+    frames_gt, frames_pr = [], []
+    for t, vis in enumerate(([1, 1, 1], [0, 0, 1])):  # frame 1: no head joints -> track median
+        g = gt_frame(t, [(1, (0, 0))])
+        g.keypoints = np.where(np.array(vis)[None, :, None] > 0, gt_kp, 0).astype(np.float32)
+        g.keypoint_scores = np.array([vis], np.float32)
+        g.head_bboxes[:] = np.nan
+        frames_gt.append(g)
+        p = pred_frame(t, [(1, gt_kp[0] + [[0, 0], [0, 0], [3.7, 0]], 0.9)])
+        frames_pr.append(p)
+    frames_pr[1].keypoints[0, 2] += [0.2, 0]  # 3.9 px: beyond the threshold
+    gv, pv = video(frames_gt), video(frames_pr)
+    for v in (gv, pv):
+        v.categories[0]['keypoints'] = names
+    with pytest.raises(ValueError, match='head_size_fallback'):
+        evaluate_posetrack([gv], [pv])
+    r = evaluate_posetrack([gv], [pv], head_size_fallback='head_segment')
+    assert 0.5 * 0.6 * HEAD_DIAGONAL_PER_SEGMENT * 10 == pytest.approx(3.78)
+    # left wrist: correct in frame 0 (3.7 px), wrong in frame 1 (3.9 px, same head size)
+    assert r.mot['num_detections'][2] == 1 and r.mot['num_misses'][2] == 1
+    assert r.num_gt_joints.tolist() == [1, 1, 2]

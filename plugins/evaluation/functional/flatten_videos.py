@@ -5,7 +5,7 @@ frames with ground-truth persons (``mode='poseval'``, as the official tool) or l
 (default, so predictions on a labeled frame with nobody count as false positives).
 """
 from dataclasses import dataclass, field
-from typing import Any, Dict, List, Sequence
+from typing import Any, Dict, List, Optional, Sequence, Tuple
 
 import numpy as np
 
@@ -13,6 +13,11 @@ from .head_normalised_distance import head_size
 from .ignore_regions import points_in_ignore_regions
 
 MODES = ('default', 'poseval')
+
+#: Head-box diagonal per head_top-head_bottom distance, used by ``head_size_fallback=
+#: 'head_segment'`` for persons without a head box: the median over the 1,150 persons of the
+#: Bonn PoseTrack training data that have both (10th-90th percentile 1.25-1.39).
+HEAD_DIAGONAL_PER_SEGMENT = 1.26
 
 
 @dataclass
@@ -89,7 +94,8 @@ def _arrays(frame: Any, k: int, idx: Sequence[int], where: str, side: str) -> tu
 
 
 def flatten_videos(gt_videos: Sequence[Any], pred_videos: Sequence[Any], num_keypoints: int,
-                   joint_indices: Sequence[int], mode: str = 'default') -> FlatVideos:
+                   joint_indices: Sequence[int], mode: str = 'default',
+                   head_segment: Optional[Tuple[int, int]] = None) -> FlatVideos:
     """Collect the evaluated frames of paired videos.
 
     Frames are paired by position (as the official tool does); both videos must have the same
@@ -110,6 +116,10 @@ def flatten_videos(gt_videos: Sequence[Any], pred_videos: Sequence[Any], num_key
         num_keypoints: ``K`` of the layout.
         joint_indices: The ``J`` keypoint indices scored.
         mode: ``'default'`` or ``'poseval'``.
+        head_segment: ``(head_top, head_bottom)`` keypoint indices: persons without a head box
+            get the head size ``0.6 * HEAD_DIAGONAL_PER_SEGMENT * |head_top - head_bottom|``
+            (both joints annotated), else the median head size of their track in the video.
+            ``None``: no fallback (NaN head sizes).
 
     Returns:
         The flat arrays.
@@ -123,7 +133,7 @@ def flatten_videos(gt_videos: Sequence[Any], pred_videos: Sequence[Any], num_key
     j = len(idx)
     frame_video, frame_ignore, frame_where = [], [], []
     ignore: Dict[int, list] = {}
-    g_parts: Dict[str, list] = {k: [] for k in ('kp', 'sc', 'tid', 'head', 'frame')}
+    g_parts: Dict[str, list] = {k: [] for k in ('kp', 'sc', 'tid', 'head', 'frame', 'seg')}
     p_parts: Dict[str, list] = {k: [] for k in ('kp', 'sc', 'tid', 'frame')}
     for v, (gv, pv) in enumerate(zip(gt_videos, pred_videos)):
         name = str(getattr(gv, 'name', v))
@@ -156,6 +166,15 @@ def flatten_videos(gt_videos: Sequence[Any], pred_videos: Sequence[Any], num_key
             g_parts['sc'].append(gs)
             g_parts['tid'].append(gt_tid)
             g_parts['head'].append(ghead)
+            if head_segment is not None and n_gt:
+                top, bottom = head_segment
+                kp_full = np.asarray(gf.keypoints, np.float64)
+                vis_full = np.asarray(gf.keypoint_scores, np.float64)
+                seg = np.linalg.norm(kp_full[:, top] - kp_full[:, bottom], axis=-1)
+                both = (vis_full[:, top] > 0) & (vis_full[:, bottom] > 0)
+                g_parts['seg'].append(np.where(both, seg, np.nan))
+            else:
+                g_parts['seg'].append(np.full(n_gt, np.nan))
             g_parts['frame'].append(np.full(n_gt, f, np.int64))
             p_parts['kp'].append(pk)
             p_parts['sc'].append(ps)
@@ -196,9 +215,14 @@ def flatten_videos(gt_videos: Sequence[Any], pred_videos: Sequence[Any], num_key
                 sub[m] = ~inside
                 present[lo:hi] = sub
 
+    g_tid = cat(g_parts['tid'], (0,), np.int64)
+    g_head = head_size(cat(g_parts['head'], (0, 4)))
+    if head_segment is not None:
+        g_head = _fill_head_sizes(g_head, cat(g_parts['seg'], (0,)),
+                                  np.asarray(frame_video, np.int64)[g_frame]
+                                  if len(g_frame) else np.zeros(0, np.int64), g_tid)
     gt = FlatPoses(frame=g_frame, keypoints=g_kp, present=g_present, scores=g_sc,
-                   track_ids=cat(g_parts['tid'], (0,), np.int64),
-                   head_size=head_size(cat(g_parts['head'], (0, 4))))
+                   track_ids=g_tid, head_size=g_head)
     pred = FlatPoses(frame=p_frame, keypoints=p_kp, present=p_present, scores=p_sc,
                      track_ids=cat(p_parts['tid'], (0,), np.int64),
                      head_size=np.full(len(p_frame), np.nan))
@@ -206,3 +230,20 @@ def flatten_videos(gt_videos: Sequence[Any], pred_videos: Sequence[Any], num_key
                       frame_has_ignore=np.asarray(frame_ignore, bool), frame_where=frame_where,
                       video_names=[str(getattr(v, 'name', i)) for i, v in enumerate(gt_videos)],
                       gt=gt, pred=pred, ignore_regions=ignore)
+
+
+def _fill_head_sizes(size: np.ndarray, segment: np.ndarray, video: np.ndarray,
+                     track: np.ndarray) -> np.ndarray:
+    """Head sizes of persons without a head box: from the head segment, else the track's
+    median head size in the video (NaN where neither exists)."""
+    size = size.copy()
+    missing = ~np.isfinite(size)
+    size[missing] = 0.6 * HEAD_DIAGONAL_PER_SEGMENT * segment[missing]
+    missing = ~np.isfinite(size)
+    if missing.any():
+        for v, t in set(zip(video[missing].tolist(), track[missing].tolist())):
+            same = (video == v) & (track == t)
+            known = size[same & np.isfinite(size)]
+            if len(known):
+                size[same & ~np.isfinite(size)] = np.median(known)
+    return size

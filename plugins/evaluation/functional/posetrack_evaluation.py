@@ -145,12 +145,22 @@ def _evaluate_tracking(fv: FlatVideos, dist: np.ndarray, match: np.ndarray,
                 num_detections=num_detections)
 
 
+def head_segment_joints(names: Sequence[str]) -> tuple:
+    """Indices of ``head_top`` and of the neck joint (``head_bottom``/``upper_neck``/``neck``)."""
+    neck = [n for n in ('head_bottom', 'upper_neck', 'neck') if n in names]
+    if 'head_top' not in names or not neck:
+        raise ValueError(f'head_size_fallback="head_segment" needs head_top and head_bottom '
+                         f'(or upper_neck/neck) keypoints, got {list(names)}')
+    return names.index('head_top'), names.index(neck[0])
+
+
 def evaluate_posetrack(gt_videos: Sequence[Any],
                        pred_videos: Union[Sequence[Any], Mapping[str, Any]],
                        metainfo: Optional[Union[Mapping, Sequence[str]]] = None,
                        joint_names: Optional[Sequence[str]] = None,
                        mode: str = 'default',
-                       dist_thresh: float = 0.5) -> PoseTrackResult:
+                       dist_thresh: float = 0.5,
+                       head_size_fallback: Optional[str] = None) -> PoseTrackResult:
     """Evaluate predicted pose tracks against PoseTrack-style ground truth.
 
     Args:
@@ -167,6 +177,11 @@ def evaluate_posetrack(gt_videos: Sequence[Any],
             (:func:`resolve_evaluated_joints`).
         mode: ``'default'`` (correct values) or ``'poseval'`` (the official tool's numbers).
         dist_thresh: PCKh threshold in head sizes.
+        head_size_fallback: ``None``: a ground-truth person with annotated joints but no head
+            box is an error (as in the official tool). ``'head_segment'``: its head size is
+            derived from its head_top / head_bottom (neck) joints, else the median of its
+            track (:func:`flatten_videos`); for data without head boxes such as most of the
+            Bonn PoseTrack training set.
 
     Returns:
         The :class:`PoseTrackResult`.
@@ -187,7 +202,13 @@ def evaluate_posetrack(gt_videos: Sequence[Any],
     else:
         names = keypoint_names_from_metainfo(metainfo)
     idx, jnames, groups = resolve_evaluated_joints(names, joint_names)
-    fv = flatten_videos(gt_videos, pred_videos, len(names), idx, mode)
+    segment = None
+    if head_size_fallback == 'head_segment':
+        segment = head_segment_joints(names)
+    elif head_size_fallback is not None:
+        raise ValueError(f'head_size_fallback must be None or "head_segment", got '
+                         f'{head_size_fallback!r}')
+    fv = flatten_videos(gt_videos, pred_videos, len(names), idx, mode, head_segment=segment)
     gt, pr = fv.gt, fv.pred
     n_joints = len(idx)
 
@@ -200,7 +221,8 @@ def evaluate_posetrack(gt_videos: Sequence[Any],
         i = int(np.argmax(bad))
         raise ValueError(f'{fv.frame_where[gt.frame[i]]}: ground-truth person {i} (track '
                          f'{gt.track_ids[i]}) has annotated joints but no usable head box '
-                         f'(head size {gt.head_size[i]})')
+                         f'(head size {gt.head_size[i]}); head_size_fallback="head_segment" '
+                         'derives missing ones from the head joints')
 
     pair_gt, pair_pred = pairs_within_frames(gt.frame, pr.frame, fv.num_frames)
     dist = pair_joint_distances(gt.keypoints, gt.present, gt.head_size, pr.keypoints,
