@@ -173,6 +173,20 @@ def bonn_categories(keypoint_names: Sequence[str], skeleton_links: Sequence[Sequ
                  skeleton=[[int(a) + 1, int(b) + 1] for a, b in skeleton_links])]
 
 
+def read_layout(metainfo_file: Union[str, Path]) -> tuple:
+    """Keypoint names (by id) and skeleton links (index pairs) of an mmpose ``dataset_info``
+    file, read with mmengine's ``Config`` (no torch/mmpose import, so the converter starts fast).
+    """
+    from mmengine.config import Config
+    info = Config.fromfile(str(metainfo_file)).dataset_info
+    kinfo = info['keypoint_info']
+    names = [kinfo[i]['name'] for i in sorted(kinfo)]
+    index = {n: i for i, n in enumerate(names)}
+    links = [(index[s['link'][0]], index[s['link'][1]])
+             for _, s in sorted(info.get('skeleton_info', {}).items())]
+    return names, links
+
+
 def convert_bonn_posetrack(mat_path: Union[str, Path], out_dir: Optional[Union[str, Path]],
                            metainfo_file: Union[str, Path], split: str = 'train',
                            **kwargs) -> List[VideoAnnotation]:
@@ -188,12 +202,10 @@ def convert_bonn_posetrack(mat_path: Union[str, Path], out_dir: Optional[Union[s
     Returns:
         The converted videos.
     """
-    from mmpose.datasets.datasets.utils import parse_pose_metainfo
     from .posetrack_json import dump_posetrack_video
-    meta = parse_pose_metainfo(dict(from_file=str(metainfo_file)))
-    names = [meta['keypoint_id2name'][i] for i in range(meta['num_keypoints'])]
+    names, links = read_layout(metainfo_file)
     videos = load_bonn_annolist(mat_path, names, split=split, **kwargs)
-    cats = bonn_categories(names, meta['skeleton_links'])
+    cats = bonn_categories(names, links)
     for v in videos:
         v.categories = cats
         if out_dir is not None:

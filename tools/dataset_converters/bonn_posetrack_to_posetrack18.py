@@ -15,9 +15,13 @@ import sys
 import time
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-sys.path.insert(0, ROOT)
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
-from plugins.datasets.bonn_posetrack import convert_bonn_posetrack  # noqa: E402
+from light_import import import_without_registration  # noqa: E402
+
+# the converter needs numpy/scipy/mmengine only: skip importing (registering) the whole project
+convert_bonn_posetrack = import_without_registration(
+    'plugins.datasets.bonn_posetrack').convert_bonn_posetrack
 
 
 def main(argv=None) -> None:

@@ -11,31 +11,16 @@ style, loadable by mmpose ``PoseTrack18Dataset``/``CocoDataset`` and mmdet ``Coc
 The output is a deterministic function of the arguments (``--workers`` does not change it).
 """
 import argparse
-import importlib
 import os
 import os.path as osp
 import sys
 import time
-import types
 
-ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
+sys.path.insert(0, osp.dirname(osp.abspath(__file__)))
 
+from light_import import import_without_registration  # noqa: E402
 
-def import_without_registration(name: str) -> types.ModuleType:
-    """Import a ``plugins`` submodule without running ``plugins/__init__.py``.
-
-    ``import plugins`` imports every module of the project (torch, mmpose, mmdet: tens of
-    seconds on a busy machine) to register them; the generator needs none of that (numpy,
-    OpenCV, scipy only), so this CLI binds a bare ``plugins`` package to the source folder.
-    Only for this process: nothing here uses the registries.
-    """
-    if 'plugins' not in sys.modules:
-        pkg = types.ModuleType('plugins')
-        pkg.__path__ = [osp.join(ROOT, 'plugins')]
-        sys.modules['plugins'] = pkg
-    return importlib.import_module(name)
-
-
+# the generator needs numpy/OpenCV/scipy only: skip importing (registering) the whole project
 SyntheticVideoConfig = import_without_registration(
     'plugins.datasets.synthetic.video').SyntheticVideoConfig
 write_split = import_without_registration('plugins.datasets.synthetic.writer').write_split
