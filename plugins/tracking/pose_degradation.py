@@ -162,14 +162,14 @@ class PoseDegradation:
 #: Named degradations (``--degrade`` of ``tools/analysis/track_gt_poses.py``).
 DEGRADATION_PRESETS: Dict[str, PoseDegradation] = {
     'none': PoseDegradation(),
-    'light': PoseDegradation(jitter=0.02, offset=0.01, drop_rate=0.01, max_drop_frames=2,
+    'light': PoseDegradation(jitter=0.01, offset=0.005, drop_rate=0.01, max_drop_frames=2,
                              false_positives=0.1, joint_drop=0.02, shuffle=True,
                              score_range=(0.6, 1.0)),
-    'medium': PoseDegradation(jitter=0.05, offset=0.03, drop_rate=0.03, max_drop_frames=3,
-                              false_positives=0.3, joint_drop=0.05, shuffle=True,
+    'medium': PoseDegradation(jitter=0.02, offset=0.01, drop_rate=0.03, max_drop_frames=3,
+                              false_positives=0.5, joint_drop=0.05, shuffle=True,
                               score_range=(0.5, 1.0)),
-    'heavy': PoseDegradation(jitter=0.10, offset=0.06, drop_rate=0.06, max_drop_frames=5,
-                             false_positives=0.8, joint_drop=0.10, shuffle=True,
+    'heavy': PoseDegradation(jitter=0.035, offset=0.02, drop_rate=0.08, max_drop_frames=5,
+                             false_positives=1.5, joint_drop=0.15, shuffle=True,
                              score_range=(0.4, 1.0)),
 }
 
