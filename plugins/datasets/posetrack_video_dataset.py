@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import copy
 import os.path as osp
-from typing import Any, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Any, List, Optional, Sequence, Tuple, Union
 
 import numpy as np
 from mmengine.dataset import BaseDataset

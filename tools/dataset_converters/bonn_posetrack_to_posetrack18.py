@@ -29,7 +29,8 @@ def main(argv=None) -> None:
     p.add_argument('mat', help='annolist.mat')
     p.add_argument('out_dir', help='output folder for the per-video JSON files')
     p.add_argument('--split', default='train')
-    p.add_argument('--metainfo', default=osp.join(ROOT, 'configs/_base_/datasets/bonn_posetrack.py'))
+    p.add_argument('--metainfo',
+                   default=osp.join(ROOT, 'configs/_base_/datasets/bonn_posetrack.py'))
     p.add_argument('--image-template', default='images/{split}/{video}/{frame:06d}.jpg')
     p.add_argument('--bbox-margin', type=float, default=0.1)
     args = p.parse_args(argv)

@@ -186,9 +186,8 @@ def composite(background: np.ndarray, label: np.ndarray, tables: ColourTables,
     m = np.where(pat == PATTERNS['hstripes'], (v & 1) == 1, m)
     m = np.where(pat == PATTERNS['vstripes'], (u & 1) == 1, m)
     m = np.where(pat == PATTERNS['checks'], ((u + v) & 1) == 1, m)
-    m = np.where(pat == PATTERNS['diagonal'], (np.floor((xs + ys - anchors[pid, 0]
-                                                         - anchors[pid, 1]) / scale)
-                                              .astype(np.int64) & 1) == 1, m)
+    w_diag = np.floor((xs + ys - anchors[pid, 0] - anchors[pid, 1]) / scale).astype(np.int64)
+    m = np.where(pat == PATTERNS['diagonal'], (w_diag & 1) == 1, m)
     colour = np.where(m[:, None], tables.secondary[codes], tables.primary[codes])
     out.reshape(-1, 3)[idx] = np.clip(colour, 0, 255).astype(np.uint8)
     return out

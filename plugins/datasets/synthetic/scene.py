@@ -192,10 +192,10 @@ def sample_camera_path(rng: np.random.Generator, num_frames: int, frame_size: tu
                                                 + rng.uniform(0, np.pi)))
     half_w, half_h = w / (2 * zoom_t), h / (2 * zoom_t)
     if pan:
-        sx = rng.uniform(0.2, 1.0) * np.sin(2 * np.pi * rng.uniform(0.2, 0.7) * t
-                                             + rng.uniform(0, 2 * np.pi))
-        sy = 0.25 * rng.uniform(-1.0, 1.0) * np.sin(2 * np.pi * rng.uniform(0.2, 0.6) * t
-                                                + rng.uniform(0, 2 * np.pi))
+        amp_x = rng.uniform(0.2, 1.0)
+        sx = amp_x * np.sin(2 * np.pi * rng.uniform(0.2, 0.7) * t + rng.uniform(0, 2 * np.pi))
+        amp_y = 0.25 * rng.uniform(-1.0, 1.0)
+        sy = amp_y * np.sin(2 * np.pi * rng.uniform(0.2, 0.6) * t + rng.uniform(0, 2 * np.pi))
     else:
         sx = sy = np.zeros(num_frames)
     cx = cw / 2 + sx * (cw / 2 - half_w)

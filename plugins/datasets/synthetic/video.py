@@ -10,7 +10,7 @@ of the head that faces the camera.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Sequence, Tuple
+from typing import Iterator, List, Optional, Sequence, Tuple
 
 import cv2
 import numpy as np
@@ -100,11 +100,11 @@ class SyntheticPerson:
         return self.world[:, _P['pelvis'], 1]
 
 
-def make_person(rng: np.random.Generator, cfg: SyntheticVideoConfig, role: str, heading: float,
-                 speed: float, anchor_xz: Tuple[float, float], anchor_t: int,
-                 height: Optional[float] = None, is_crowd: bool = False,
-                 depth_range: Tuple[float, float] = (2.4, 12.0),
-                 motion: Optional[PersonMotion] = None) -> SyntheticPerson:
+def make_person(rng: np.random.Generator, cfg: SyntheticVideoConfig, role: str,
+                heading: float, speed: float, anchor_xz: Tuple[float, float], anchor_t: int,
+                height: Optional[float] = None, is_crowd: bool = False,
+                depth_range: Tuple[float, float] = (2.4, 12.0),
+                motion: Optional[PersonMotion] = None) -> SyntheticPerson:
     """Sample a person whose path passes ``anchor_xz`` at frame ``anchor_t`` (or reuse
     ``motion``'s path and angles, e.g. for a follower)."""
     shape = sample_body_shape(rng, height)
@@ -190,7 +190,6 @@ class SyntheticVideo:
         cfg = self.cfg
         t = cfg.num_frames
         n = int(rng.integers(cfg.min_persons, cfg.max_persons + 1))
-        cw = self.canvas_size[0]
         meet_z = rng.uniform(3.5, 7.0)
         meet_t = rng.uniform(0.3, 0.7) * (t - 1)
         # horizontal canvas range the camera sees at a frame
@@ -238,8 +237,8 @@ class SyntheticVideo:
             z = rng.uniform(12.0, 16.0)
             x = float(self.ground.x_at(u0 + rng.uniform(0, width), z))
             crowd.append(make_person(rng, self.cfg, 'stander', rng.uniform(-np.pi, np.pi),
-                                      0.4, (x, z), 0, is_crowd=True,
-                                      depth_range=(11.0, 20.0)))
+                                     0.4, (x, z), 0, is_crowd=True,
+                                     depth_range=(11.0, 20.0)))
         return crowd
 
     # ------------------------------------------------------------------ rendering
@@ -313,7 +312,6 @@ class SyntheticVideo:
         everyone = self.people + self.crowd
         n_main = len(self.people)
         for t in range(cfg.num_frames):
-            zoom = float(self.camera.zoom[t])
             bg = cv2.warpAffine(self.background, self.camera.matrix(t), (w, h),
                                 flags=cv2.INTER_LINEAR, borderMode=cv2.BORDER_REFLECT)
             anchors = np.zeros((len(everyone) + 1, 2))
