@@ -44,13 +44,6 @@ def parse_args(argv=None) -> argparse.Namespace:
     return parser.parse_args(argv)
 
 
-def keypoint_categories(dataset_meta: dict) -> list:
-    """The PoseTrack ``categories`` entry for the pose model's keypoint layout."""
-    names = [dataset_meta['keypoint_id2name'][i] for i in range(dataset_meta['num_keypoints'])]
-    links = [[int(a) + 1, int(b) + 1] for a, b in dataset_meta.get('skeleton_links', [])]
-    return [dict(supercategory='person', id=1, name='person', keypoints=names, skeleton=links)]
-
-
 def track(input_source: str, pipeline, out_dir: str, write_video: bool = True,
           show: bool = False, fps: float = 25.0, max_frames: Optional[int] = None,
           kpt_thr: float = 0.3) -> Dict[str, object]:
@@ -74,6 +67,7 @@ def track(input_source: str, pipeline, out_dir: str, write_video: bool = True,
     from tqdm import tqdm
 
     from plugins.apis import PoseTrackRenderer, VideoWriter, open_frame_reader
+    from plugins.apis.posetrack_categories import keypoint_categories
     from plugins.datasets.posetrack_json import PoseTrackJsonWriter
 
     reader = open_frame_reader(input_source, fps=fps)
@@ -135,14 +129,13 @@ def main(argv=None) -> Dict[str, object]:
     if cfg.get('tracking_pipeline') is None:
         raise KeyError(f'{args.pipeline} has no `tracking_pipeline`')
     from plugins.apis import FrameReadError, FrameSizeError
-    from plugins.registry import PIPELINES
-    pipeline_cfg = cfg.tracking_pipeline.to_dict()
+    from plugins.apis.tracking_test import build_tracking_pipeline
     if args.device:
-        pipeline_cfg['device'] = args.device
+        cfg.tracking_pipeline.device = args.device
         for stage in ('detector', 'pose_estimator'):
-            if pipeline_cfg.get(stage):
-                pipeline_cfg[stage]['device'] = args.device
-    pipeline = PIPELINES.build(pipeline_cfg)
+            if cfg.tracking_pipeline.get(stage):
+                cfg.tracking_pipeline[stage].device = args.device
+    pipeline = build_tracking_pipeline(cfg)
     try:
         stats = track(args.input, pipeline, args.out, write_video=not args.no_video,
                       show=args.show, fps=args.fps, max_frames=args.max_frames,

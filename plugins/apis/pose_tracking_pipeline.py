@@ -44,6 +44,10 @@ class PoseTrackingPipeline:
         nonfinite: what to do when a model outputs NaN/inf: ``'error'`` raises
             :class:`NonFiniteOutputError`; ``'drop'`` drops those persons with a warning
             naming the frame and stage.
+        keypoint_score_thr: joints scored below it are reported as missing in the results of
+            :meth:`step` (coordinates ``(0, 0)``, score 0: the PoseTrack convention, so they
+            count neither as detections for MOTA nor for AP). Applied after tracking: NMS,
+            recovery and tracker see every joint. ``None`` reports all joints.
     """
 
     def __init__(self,
@@ -53,10 +57,12 @@ class PoseTrackingPipeline:
                  pose_nms: Optional[dict] = None,
                  recovery: Optional[dict] = None,
                  device: str = 'cpu',
-                 nonfinite: str = 'error') -> None:
+                 nonfinite: str = 'error',
+                 keypoint_score_thr: Optional[float] = None) -> None:
         if nonfinite not in ('error', 'drop'):
             raise ValueError(f"nonfinite must be 'error' or 'drop', got {nonfinite!r}")
         self.nonfinite = nonfinite
+        self.keypoint_score_thr = keypoint_score_thr
         self.pose_estimator = _build_stage(pose_estimator, 'MMPoseTopdownEstimator', device)
         self.dataset_meta: dict = dict(self.pose_estimator.dataset_meta)
         self.detector = (None if detector is None else
@@ -131,6 +137,8 @@ class PoseTrackingPipeline:
                                           self.estimate_poses)
         tracked = self.tracker.update(frame, poses)
         self._prev_frame, self._prev_instances = frame, tracked
+        if self.keypoint_score_thr is not None:
+            tracked = mark_missing_joints(tracked, self.keypoint_score_thr)
         t4 = time.perf_counter()
         self.timings['detector'] += t1 - t0
         self.timings['pose_estimator'] += t3 - t2
@@ -217,6 +225,15 @@ class PoseTrackingPipeline:
                 raise NonFiniteOutputError(msg + " (set nonfinite='drop' to drop them)")
             warnings.warn(msg + '; dropping those persons')
         return keep
+
+
+def mark_missing_joints(instances: InstanceData, threshold: float) -> InstanceData:
+    """A copy of ``instances`` whose joints scored below ``threshold`` are ``(0, 0)``, score 0."""
+    out = instances.clone()
+    low = np.asarray(out.keypoint_scores) < threshold
+    out.keypoints = np.where(low[..., None], 0, out.keypoints).astype(np.float32)
+    out.keypoint_scores = np.where(low, 0, out.keypoint_scores).astype(np.float32)
+    return out
 
 
 def _build_stage(cfg: dict, default_type: str, device: str):
