@@ -1,0 +1,177 @@
+"""Compare trackers on videos with pixels: degraded ground-truth poses + the frames.
+
+For every video of a PoseTrack18 per-video annotation folder (default: the synthetic val set
+of ``make data``), the ground-truth poses are degraded like a detector's output
+(:class:`plugins.tracking.pose_degradation.PoseDegradation`, one seeded draw per video shared by
+all trackers), every tracker runs over the frames *with their pixels* (the correspondence and
+flow trackers need them), and MOTA / ID switches come from the PoseTrack metric
+(:func:`plugins.evaluation.evaluate_posetrack`). The baseline is the first tracker (OKS by
+default); the ratio of each tracker's per-frame ``update()`` time to it is printed too.
+
+    python benchmarks/bench_correspondence_tracking.py \\
+        --trackers OKSTracker FlowTracker \\
+            projects/kpt_correspondence/configs/track_synthetic.py \\
+        --degrade medium --seed 0 [--videos 2] [--out work_dirs/kc_tracking]
+
+A tracker is a registered type name or a config file with ``tracker = dict(...)``; a tracker
+with a ``finalize(results)`` method (offline track merging) gets it called after each video.
+"""
+import argparse
+import json
+import sys
+import time
+import zlib
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import cv2
+import numpy as np
+from mmengine.config import Config
+from mmengine.structures import InstanceData
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+import plugins  # noqa: E402,F401
+from plugins.datasets.posetrack_json import (FrameAnnotation, VideoAnnotation,  # noqa: E402
+                                             iter_video_files, load_posetrack_video)
+from plugins.evaluation import evaluate_posetrack  # noqa: E402
+from plugins.registry import TRACKERS  # noqa: E402
+from plugins.tracking.pose_degradation import PoseDegradation  # noqa: E402
+
+METAINFO = 'configs/_base_/datasets/posetrack18.py'
+
+
+def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
+    p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
+    p.add_argument('--data-root', default='data/synthetic',
+                   help='dataset root (file_name of the frames are relative to it)')
+    p.add_argument('--ann-dir', default=None,
+                   help='per-video PoseTrack18 JSON folder (default: DATA_ROOT/annotations/val)')
+    p.add_argument('--trackers', nargs='+', default=[
+        'OKSTracker', 'FlowTracker', 'projects/kpt_correspondence/configs/track_synthetic.py'])
+    p.add_argument('--degrade', default='medium', help='PoseDegradation preset')
+    p.add_argument('--seed', type=int, default=0)
+    p.add_argument('--videos', type=int, default=None, help='only the first N videos')
+    p.add_argument('--out', default=None, help='write the summary JSON here')
+    return p.parse_args(argv)
+
+
+def build_tracker(spec: str):
+    """A tracker from a registered type name or a config file with ``tracker``."""
+    if spec.endswith('.py'):
+        cfg = Config.fromfile(spec)
+        if 'tracker' not in cfg:
+            raise ValueError(f'{spec} has no `tracker = dict(...)`')
+        tcfg = cfg.tracker.to_dict()
+    else:
+        tcfg = dict(type=spec)
+    cls = TRACKERS.get(tcfg['type'])
+    if cls is None:
+        raise ValueError(f'unknown tracker {tcfg["type"]!r}')
+    import inspect
+    params = inspect.signature(cls.__init__).parameters
+    if 'metainfo' in params and 'sigmas' not in tcfg:
+        tcfg.setdefault('metainfo', METAINFO)
+    return TRACKERS.build(tcfg)
+
+
+def gt_instances(frame: FrameAnnotation) -> InstanceData:
+    inst = InstanceData()
+    inst.keypoints = frame.keypoints
+    inst.keypoint_scores = frame.keypoint_scores
+    inst.bboxes = frame.bboxes
+    inst.track_ids = frame.track_ids
+    return inst
+
+
+def degrade(video: VideoAnnotation, preset: str, seed: int) -> Dict[int, InstanceData]:
+    """Seeded detector-like poses of the labeled frames (same for every tracker)."""
+    labeled = [i for i, f in enumerate(video.frames) if f.is_labeled]
+    w = max(f.width for f in video.frames)
+    h = max(f.height for f in video.frames)
+    rng = np.random.default_rng([seed, zlib.crc32(video.name.encode())])
+    out = PoseDegradation.from_preset(preset)([gt_instances(video.frames[i]) for i in labeled],
+                                              rng, extent=(0, 0, w, h))
+    return dict(zip(labeled, out))
+
+
+def track(video: VideoAnnotation, images: Dict[int, np.ndarray],
+          dets: Dict[int, InstanceData], tracker) -> (VideoAnnotation, float, int):
+    """Run one tracker over a video; returns predictions, update() seconds, frames."""
+    tracker.reset()
+    order = sorted(dets)
+    results, seconds = [], 0.0
+    for i in order:
+        t0 = time.perf_counter()
+        results.append(tracker.update(images[i], dets[i]))
+        seconds += time.perf_counter() - t0
+    if hasattr(tracker, 'finalize'):
+        results = tracker.finalize(results)
+    by_index = dict(zip(order, results))
+    frames = []
+    k = video.num_keypoints
+    for i, gt in enumerate(video.frames):
+        common = dict(image_id=gt.image_id, file_name=gt.file_name, frame_index=gt.frame_index,
+                      width=gt.width, height=gt.height)
+        if i not in by_index:
+            frames.append(FrameAnnotation.empty(num_keypoints=k, is_labeled=gt.is_labeled,
+                                                **common))
+            continue
+        r = by_index[i]
+        frames.append(FrameAnnotation(
+            is_labeled=True, keypoints=r.keypoints, keypoint_scores=r.keypoint_scores,
+            track_ids=r.track_ids, bboxes=r.bboxes,
+            head_bboxes=np.full((len(r), 4), np.nan, np.float32), bbox_scores=r.bbox_scores,
+            **common))
+    pred = VideoAnnotation(name=video.name, frames=frames, categories=video.categories,
+                           is_prediction=True)
+    return pred, seconds, len(order)
+
+
+def main(argv: Optional[List[str]] = None) -> dict:
+    args = parse_args(argv)
+    root = Path(args.data_root)
+    ann_dir = Path(args.ann_dir) if args.ann_dir else root / 'annotations' / 'val'
+    files = sorted(iter_video_files(ann_dir))[:args.videos]
+    if not files:
+        raise FileNotFoundError(f'no PoseTrack18 video files in {ann_dir} (run `make data`)')
+    videos = [load_posetrack_video(f) for f in files]
+    trackers = {spec: build_tracker(spec) for spec in args.trackers}
+    preds = {spec: [] for spec in trackers}
+    timing = {spec: [0.0, 0] for spec in trackers}
+    for video in videos:
+        dets = degrade(video, args.degrade, args.seed)
+        images = {}
+        for i in dets:
+            path = root / video.frames[i].file_name
+            img = cv2.imread(str(path))
+            if img is None:
+                raise FileNotFoundError(f'cannot read frame {path}')
+            images[i] = img
+        for spec, trk in trackers.items():
+            pred, sec, n = track(video, images, dets, trk)
+            preds[spec].append(pred)
+            timing[spec][0] += sec
+            timing[spec][1] += n
+    summary = {}
+    base = args.trackers[0]
+    base_ms = 1000 * timing[base][0] / max(timing[base][1], 1)
+    print(f'{len(videos)} videos, degradation {args.degrade!r}, seed {args.seed}')
+    print(f'{"tracker":60s} {"MOTA":>6s} {"IDSW":>6s} {"ms/frame":>9s} {"x base":>7s}')
+    for spec in args.trackers:
+        res = evaluate_posetrack(videos, preds[spec])
+        table = res.mota_table()
+        switches = float(np.sum(res.mot['num_switches']))
+        ms = 1000 * timing[spec][0] / max(timing[spec][1], 1)
+        summary[spec] = dict(mota=table['Total'], idsw_per_joint=table['IDSW'],
+                             idsw_total=switches, ms_per_frame=ms, mAP=res.ap_table()['Total'])
+        print(f'{spec[-60:]:60s} {table["Total"]:6.1f} {table["IDSW"]:6.2f} {ms:9.1f} '
+              f'{ms / base_ms:7.1f}')
+    if args.out:
+        Path(args.out).parent.mkdir(parents=True, exist_ok=True)
+        Path(args.out).write_text(json.dumps(dict(args=vars(args), results=summary), indent=1))
+    return summary
+
+
+if __name__ == '__main__':
+    main()

@@ -1,0 +1,3 @@
+# Ablation: no duplicate removal.
+_base_ = ['./track_synthetic.py']
+tracker = dict(duplicate_removal=False)
