@@ -95,15 +95,16 @@ def make_random_videos(num_videos: int = 3, num_frames: int = 12, max_persons: i
             pk, ps, pid = [], [], []
             for i, person in enumerate(alive):
                 scale = head_len[person] * 0.6
+                # true joint positions (also of joints not annotated in the ground truth)
+                true_kp = kp[i] + np.where(vis[i, :, None] > 0, 0, template + centre[person])
                 if rng.random() >= p_miss:
                     err = rng.normal(0, 0.2 * scale, (k, 2))
                     err[rng.random(k) < 0.1] *= 6
-                    pk.append(kp[i] + err + np.where(vis[i, :, None] > 0, 0, template + centre[person]))
+                    pk.append(true_kp + err)
                     ps.append(rng.random(k))
                     pid.append(id_map[person])
                 if rng.random() < p_duplicate:
-                    pk.append(kp[i] + rng.normal(0, 0.15 * scale, (k, 2)) +
-                              np.where(vis[i, :, None] > 0, 0, template + centre[person]))
+                    pk.append(true_kp + rng.normal(0, 0.15 * scale, (k, 2)))
                     ps.append(rng.random(k) * 0.8)
                     pid.append(next_id)
                     next_id += 1
