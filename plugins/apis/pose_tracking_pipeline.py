@@ -72,6 +72,9 @@ class PoseTrackingPipeline:
         self.recovery = (None if recovery is None else
                          build_with_metainfo(POSE_RECOVERY, recovery, self.dataset_meta))
         self.tracker = build_with_metainfo(TRACKERS, tracker, self.dataset_meta)
+        #: cumulative seconds per stage: ``detector``, ``pose_estimator`` (model stages incl.
+        #: their preprocessing), ``recovery`` and ``overhead`` (checks, NMS, tracking), wall-clock;
+        #: the same with a ``cpu_`` prefix in process CPU time; and ``frames``.
         self.timings: Dict[str, float] = defaultdict(float)
         self.reset()
 
@@ -107,7 +110,7 @@ class PoseTrackingPipeline:
         """
         self.frame_index += 1
         self._check_frame(frame)
-        t0 = time.perf_counter()
+        t0 = _clock()
         if bboxes is None:
             if self.detector is None:
                 raise ValueError('this pipeline has no detector: pass the person boxes to '
@@ -119,30 +122,34 @@ class PoseTrackingPipeline:
             crop_bboxes = None
         bbox_scores = (np.ones(len(bboxes), np.float32) if bbox_scores is None else
                        np.asarray(bbox_scores, np.float32).reshape(len(bboxes)))
-        t1 = time.perf_counter()
+        t1 = _clock()
         keep = self._finite_rows('detector', dict(bboxes=bboxes, bbox_scores=bbox_scores))
         if not keep.all():
             bboxes, bbox_scores = bboxes[keep], bbox_scores[keep]
             crop_bboxes = None if crop_bboxes is None else crop_bboxes[keep]
-        t2 = time.perf_counter()
+        t2 = _clock()
         poses = self.pose_estimator(frame, bboxes, bbox_scores, crop_bboxes=crop_bboxes)
-        t3 = time.perf_counter()
+        t3 = _clock()
         keep = self._finite_rows('pose estimator', {k: poses.get(k) for k in INSTANCE_FIELDS})
         if not keep.all():
             poses = poses[keep]
         if self.pose_nms is not None:
             poses = self.pose_nms(poses)
+        r0 = _clock()
         if self.recovery is not None:
             poses = self.recovery.recover(self._prev_frame, self._prev_instances, frame, poses,
                                           self.estimate_poses)
+        r1 = _clock()
         tracked = self.tracker.update(frame, poses)
         self._prev_frame, self._prev_instances = frame, tracked
         if self.keypoint_score_thr is not None:
             tracked = mark_missing_joints(tracked, self.keypoint_score_thr)
-        t4 = time.perf_counter()
-        self.timings['detector'] += t1 - t0
-        self.timings['pose_estimator'] += t3 - t2
-        self.timings['overhead'] += (t2 - t1) + (t4 - t3)
+        t4 = _clock()
+        for i, kind in enumerate(('', 'cpu_')):  # wall-clock and process CPU seconds
+            self.timings[kind + 'detector'] += t1[i] - t0[i]
+            self.timings[kind + 'pose_estimator'] += t3[i] - t2[i]
+            self.timings[kind + 'recovery'] += r1[i] - r0[i]
+            self.timings[kind + 'overhead'] += (t2[i] - t1[i]) + (r0[i] - t3[i]) + (t4[i] - r1[i])
         self.timings['frames'] += 1
         return tracked
 
@@ -225,6 +232,10 @@ class PoseTrackingPipeline:
                 raise NonFiniteOutputError(msg + " (set nonfinite='drop' to drop them)")
             warnings.warn(msg + '; dropping those persons')
         return keep
+
+
+def _clock() -> Tuple[float, float]:
+    return time.perf_counter(), time.process_time()
 
 
 def mark_missing_joints(instances: InstanceData, threshold: float) -> InstanceData:
