@@ -1,0 +1,3 @@
+# Ablation: symmetric STN without the parallel SPPE branch.
+_base_ = ['./rmpe_hg2_sstn-dpg_coco-320x256.py']
+model = dict(parallel_sppe=None)
