@@ -1,6 +1,4 @@
 """Drawing tracked poses with mmpose's visualizer, one colour per track id."""
-from typing import Tuple
-
 import cv2
 import numpy as np
 from mmengine.structures import InstanceData
@@ -101,8 +99,3 @@ class PoseTrackRenderer:
     @staticmethod
     def _font_size(height: int) -> int:
         return int(max(10, height // 40))
-
-    @property
-    def size_hint(self) -> Tuple[int, int]:
-        """(radius, line width) used for drawing."""
-        return self.radius, self.line_width

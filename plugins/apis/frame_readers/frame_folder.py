@@ -44,7 +44,8 @@ class FrameFolderReader(FrameReader):
             if osp.splitext(e)[1].lower() in IMAGE_EXTENSIONS and
             osp.isfile(osp.join(self.source, e))
         ]
-        skipped = [e for e in entries if e not in set(self.files) and not e.startswith('.')]
+        images = set(self.files)
+        skipped = [e for e in entries if e not in images and not e.startswith('.')]
         if skipped:
             shown = ', '.join(skipped[:5]) + (' ...' if len(skipped) > 5 else '')
             warnings.warn(f'{self.source}: skipping {len(skipped)} entries that are not image '
