@@ -21,13 +21,15 @@ class BaseTracker(metaclass=ABCMeta):
     - ``bbox_scores`` (N,) float32 (optional; 1 when absent)
 
     It returns the same instances (a new object, same order) with ``track_ids`` (N,) int64 added.
+    ``assignment`` may also be ``'sequential'`` (mmpose's order: each detection in turn takes its
+    best free track), see :mod:`plugins.tracking.assignment`.
     Track ids are unique and never reused until :meth:`reset`. Subclasses implement
     :meth:`similarity` (tracks × detections); the base class does the assignment (greedy or
     Hungarian), starts new tracks, ages out old ones and keeps the :class:`Track` records.
 
     Args:
         match_threshold: pairs less similar than this are never matched.
-        assignment: ``'greedy'`` or ``'hungarian'``.
+        assignment: ``'greedy'``, ``'hungarian'`` or ``'sequential'``.
         max_age: a track not matched for more than this many frames is no longer matched.
         min_keypoint_score: joints scored below it are ignored by keypoint similarities.
     """
@@ -80,7 +82,8 @@ class BaseTracker(metaclass=ABCMeta):
             instances: the poses of this frame (see class docstring); may be empty.
 
         Returns:
-            A copy of ``instances`` with ``track_ids`` (N,) int64.
+            A new :class:`InstanceData` (the caller's object is not modified; arrays are shared,
+            never written) with the validated fields and ``track_ids`` (N,) int64.
         """
         self.frame_id += 1
         instances = validate_instances(instances)
@@ -100,9 +103,8 @@ class BaseTracker(metaclass=ABCMeta):
             track = self.start_track(instances, int(di), frame)
             track_ids[di] = track.track_id
         self.after_update(instances, frame)
-        out = instances.clone()
-        out.track_ids = track_ids
-        return out
+        instances.track_ids = track_ids  # a new object made by validate_instances
+        return instances
 
     def start_track(self, instances: InstanceData, index: int,
                     frame: Optional[np.ndarray]) -> Track:
