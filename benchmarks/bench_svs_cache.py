@@ -1,7 +1,8 @@
 """SVS target cost: instances/s of ``SVSCodec.encode`` without cache, filling the cache (the
 first epoch) and from the cache (later epochs), at the synthetic and the paper resolutions.
 
-    .venv/bin/python benchmarks/bench_svs_cache.py [--num 100] [--ann data/synthetic/annotations/train.json]
+    .venv/bin/python benchmarks/bench_svs_cache.py [--num 100]
+        [--ann data/synthetic/annotations/train.json]
 
 Poses come from the synthetic training annotations when present (else from a jittered
 template). Each pose is encoded as a top-down crop would see it: keypoints mapped into the

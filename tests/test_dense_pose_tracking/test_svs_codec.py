@@ -1,7 +1,6 @@
 """SVS codec: grid evaluation vs scikit-learn, sign structure, invisible joints, equivariance,
 the fit cache (hits, identical arrays, corrupt files, concurrent writers) and the target
 transform inside an mmpose top-down pipeline."""
-import os
 from concurrent.futures import ProcessPoolExecutor
 
 import numpy as np
@@ -10,7 +9,6 @@ from mmpose.registry import KEYPOINT_CODECS, TRANSFORMS
 from sklearn.svm import SVC
 
 import plugins  # noqa: F401
-from plugins.codecs import svs_fitting
 from plugins.codecs.svs_fitting import rbf_decision_function, resolve_parts
 
 META = dict(from_file='configs/_base_/datasets/posetrack18.py')
