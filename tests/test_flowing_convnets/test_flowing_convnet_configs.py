@@ -13,7 +13,8 @@ from mmpose.registry import DATASETS, MODELS
 CONFIG_DIR = Path(__file__).resolve().parents[2] / 'projects' / 'flowing_convnets' / 'configs'
 CONFIGS = ['coordnet_res18-half_synthetic-128x96.py', 'heatmapnet_res18-half_synthetic-128x96.py',
            'flowing-convnet_res18-half_synthetic-128x96.py',
-           'flowing-convnet-sf_res18-half_synthetic-128x96.py']
+           'flowing-convnet-sf_res18-half_synthetic-128x96.py', 'hourglass2_synthetic-128x96.py',
+           'grmi-heatmap-offset_res18-half_synthetic-128x96.py']
 
 
 def _batch(cfg, root, split_loader, indices):
