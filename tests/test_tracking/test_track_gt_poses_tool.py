@@ -114,33 +114,25 @@ def test_errors_name_the_problem(gt_dir, tmp_path):
         tool.main(['--gt', str(gt_dir), '--tracker', 'ReIDTracker', '--out', str(tmp_path)])
 
 
-def test_missing_head_boxes_are_filled_from_head_joints(tmp_path):
+
+def test_ground_truth_without_head_boxes_is_read_only_and_scored_with_head_segment(tmp_path):
+    """Missing head boxes (Bonn) are the metric's job: the tool never rewrites the GT."""
     video = make_gt_video('video_a')
-    original = [f.head_bboxes.copy() for f in video.frames]
-    shape = tool.fit_head_box_shape([video])
-    np.testing.assert_allclose(shape, [20 / 27.2, 25 / 27.2], rtol=1e-4)  # pose_at head box
     for f in video.frames[:4]:
         f.head_bboxes[:] = np.nan
-    video.frames[2].keypoint_scores[1, 1:3] = 0  # no head joints: size from the same track
-    assert tool.fill_missing_head_boxes(video, shape) == 12
-    for f, o in zip(video.frames, original):
-        np.testing.assert_allclose(f.head_bboxes[:, 2:] - f.head_bboxes[:, :2],
-                                   o[:, 2:] - o[:, :2], atol=1e-3)
-    alone = make_gt_video('video_b', num_frames=2, unlabeled=())
-    for f in alone.frames:
-        f.head_bboxes[:] = np.nan
-        f.keypoint_scores[0, 1:3] = 0
-    with pytest.raises(ValueError, match='track 7 has no head box nor head joints'):
-        tool.fill_missing_head_boxes(alone, shape)
-    # the CLI writes the completed ground truth next to the predictions
-    dump_posetrack_video(alone, tmp_path / 'gt' / 'video_b.json')
-    for f in video.frames[:4]:
-        f.head_bboxes[:] = np.nan
-    dump_posetrack_video(video, tmp_path / 'gt' / 'video_a.json')
-    with pytest.raises(ValueError, match='no head box'):
-        tool.main(['--gt', str(tmp_path / 'gt'), '--tracker', 'IoUTracker', '--out',
-                   str(tmp_path / 'p'), '--write-gt', str(tmp_path / 'gt2')])
-    tool.main(['--gt', str(tmp_path / 'gt'), '--tracker', 'IoUTracker', '--out',
-               str(tmp_path / 'p'), '--write-gt', str(tmp_path / 'gt2'), '--videos', 'video_a'])
-    filled = load_posetrack_video(tmp_path / 'gt2' / 'video_a.json')
-    assert all(np.isfinite(f.head_bboxes).all() for f in filled.frames)
+    gt_file = tmp_path / 'gt' / 'video_a.json'
+    dump_posetrack_video(video, gt_file)
+    before = gt_file.read_bytes()
+    with pytest.raises(SystemExit):  # the option that wrote invented head boxes is gone
+        tool.parse_args(['--gt', str(gt_file.parent), '--tracker', 'IoUTracker', '--out',
+                         str(tmp_path / 'p'), '--write-gt', str(tmp_path / 'gt2')])
+    tool.main(['--gt', str(gt_file.parent), '--tracker', 'IoUTracker', '--degrade', 'none',
+               '--out', str(tmp_path / 'p')])
+    assert gt_file.read_bytes() == before and sorted(p.name for p in tmp_path.iterdir()) == [
+        'gt', 'p']
+    gt = load_posetrack_video(gt_file)
+    pred = load_posetrack_video(tmp_path / 'p' / 'video_a.json')
+    with pytest.raises(ValueError, match='head'):
+        evaluate_posetrack([gt], [pred])
+    mota = evaluate_posetrack([gt], [pred], head_size_fallback='head_segment').mota_table()
+    assert mota['Total'] == pytest.approx(100.0) and mota['IDSW'] == 0

@@ -10,8 +10,13 @@ Example::
 
     python tools/analysis/track_gt_poses.py --gt data/bonn_pt18/train --tracker OKSTracker \\
         --degrade medium --seed 0 --out work_dirs/track_gt/oks_medium
+    python tools/eval_posetrack.py --gt data/bonn_pt18/train \\
+        --pred work_dirs/track_gt/oks_medium --head-size-fallback head_segment
     python tools/analysis/track_gt_poses.py --gt GT --tracker IoUTracker \\
         --tracker-options assignment=hungarian --degrade light --out PRED
+
+The ground truth is only read, never rewritten: ground truth without head boxes (Bonn
+PoseTrack) is scored with the metric's ``head_size_fallback='head_segment'``.
 """
 import argparse
 import inspect
@@ -62,11 +67,6 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                    help='dataset metainfo for trackers with OKS sigmas (when not in the tracker '
                    f'config); default {DEFAULT_METAINFO} (mmpose)')
     p.add_argument('--videos', nargs='+', default=None, help='only these video names')
-    p.add_argument('--write-gt', default=None,
-                   help='also write the ground truth with a head box for every annotated person '
-                   '(from head_top/head_bottom, scale fitted on the boxes present) to this folder, '
-                   'for tools/eval_posetrack.py (Bonn PoseTrack has head boxes for 1,208 of its '
-                   '6,394 person-frames)')
     p.add_argument('--summary', default=None,
                    help='also write the run summary (JSON) here (not into --out, whose *.json '
                    'files are all read as videos by the evaluation)')
@@ -162,91 +162,6 @@ def track_video(video: VideoAnnotation, tracker: BaseTracker, degradation: PoseD
                            is_prediction=True)
 
 
-def fit_head_box_shape(videos: List[VideoAnnotation]) -> np.ndarray:
-    """Median head-box ``(width, height)`` in units of the head_top-head_bottom distance.
-
-    Args:
-        videos: ground truth whose keypoint names include ``head_top`` and ``head_bottom``.
-
-    Returns:
-        (2,) factors, fitted on the persons that have a head box and both joints.
-    """
-    ratios = []
-    for video in videos:
-        top, bottom = _head_joints(video)
-        for f in video.frames:
-            ok = (np.isfinite(f.head_bboxes).all(1) & (f.keypoint_scores[:, top] > 0)
-                  & (f.keypoint_scores[:, bottom] > 0))
-            dist = np.linalg.norm(f.keypoints[ok, top] - f.keypoints[ok, bottom], axis=1)
-            size = f.head_bboxes[ok, 2:] - f.head_bboxes[ok, :2]
-            good = dist > 0
-            ratios.append(size[good] / dist[good, None])
-    ratios = np.concatenate(ratios) if ratios else np.zeros((0, 2))
-    if len(ratios) == 0:
-        raise ValueError('cannot fit head boxes: no person has a head box and both '
-                         'head_top/head_bottom joints')
-    return np.median(ratios, axis=0)
-
-
-def fill_missing_head_boxes(video: VideoAnnotation, shape: np.ndarray) -> int:
-    """Give every annotated person without a head box one (the PCKh metric needs head sizes).
-
-    A person with ``head_top`` and ``head_bottom`` gets a box centred between them, of size
-    ``shape * distance``; otherwise the size of the nearest-in-time head box of the same track,
-    at the top centre of the person box.
-
-    Args:
-        video: ground truth, changed in place.
-        shape: ``(width, height)`` factors from :func:`fit_head_box_shape`.
-
-    Returns:
-        How many head boxes were added.
-
-    Raises:
-        ValueError: a person could not get one (naming video, frame and track).
-    """
-    top, bottom = _head_joints(video)
-    added = 0
-    for f in video.frames:
-        need = ~np.isfinite(f.head_bboxes).all(1) & (f.keypoint_scores > 0).any(1)
-        both = need & (f.keypoint_scores[:, top] > 0) & (f.keypoint_scores[:, bottom] > 0)
-        dist = np.linalg.norm(f.keypoints[:, top] - f.keypoints[:, bottom], axis=1)
-        both &= dist > 0
-        centre = (f.keypoints[:, top] + f.keypoints[:, bottom]) / 2
-        half = dist[:, None] * shape[None] / 2
-        f.head_bboxes[both] = np.concatenate([centre - half, centre + half], axis=1)[both]
-        added += int(both.sum())
-    for fi, f in enumerate(video.frames):
-        for j in np.flatnonzero(~np.isfinite(f.head_bboxes).all(1)
-                                & (f.keypoint_scores > 0).any(1)):
-            size = _nearest_head_size(video, fi, int(f.track_ids[j]))
-            if size is None:
-                raise ValueError(f'{video.name} frame {f.frame_index}: track '
-                                 f'{int(f.track_ids[j])} has no head box nor head joints')
-            cx = (f.bboxes[j, 0] + f.bboxes[j, 2]) / 2
-            y1 = f.bboxes[j, 1]
-            f.head_bboxes[j] = [cx - size[0] / 2, y1, cx + size[0] / 2, y1 + size[1]]
-            added += 1
-    return added
-
-
-def _nearest_head_size(video: VideoAnnotation, index: int, track_id: int):
-    order = sorted(range(len(video.frames)), key=lambda i: abs(i - index))
-    for i in order:
-        f = video.frames[i]
-        hit = np.flatnonzero((f.track_ids == track_id) & np.isfinite(f.head_bboxes).all(1))
-        if len(hit):
-            return f.head_bboxes[hit[0], 2:] - f.head_bboxes[hit[0], :2]
-    return None
-
-
-def _head_joints(video: VideoAnnotation):
-    names = video.keypoint_names
-    if 'head_top' not in names or 'head_bottom' not in names:
-        raise ValueError(f'{video.name}: keypoint names {names} lack head_top/head_bottom')
-    return names.index('head_top'), names.index('head_bottom')
-
-
 def main(argv: Optional[List[str]] = None) -> dict:
     """Run the tool; returns the summary it prints."""
     args = parse_args(argv)
@@ -263,16 +178,10 @@ def main(argv: Optional[List[str]] = None) -> dict:
     out_dir.mkdir(parents=True, exist_ok=True)
     start = time.perf_counter()
     totals = dict(videos=0, frames=0, persons=0, tracks=0)
-    videos = [load_posetrack_video(path) for path in files]
-    if args.write_gt:
-        shape = fit_head_box_shape(videos)
-        totals['head_boxes_added'] = 0
-    for path, video in zip(files, videos):
+    for path in files:
+        video = load_posetrack_video(path)
         pred = track_video(video, tracker, degradation, args.seed)
         dump_posetrack_video(pred, out_dir / path.name)
-        if args.write_gt:
-            totals['head_boxes_added'] += fill_missing_head_boxes(video, shape)
-            dump_posetrack_video(video, Path(args.write_gt) / path.name)
         totals['videos'] += 1
         totals['frames'] += sum(f.is_labeled for f in pred.frames)
         totals['persons'] += sum(f.num_persons for f in pred.frames)
