@@ -38,8 +38,7 @@ head = dict(type='CPMHead', in_channels=256, out_channels=17, num_stages=2,
             deconv_out_channels=None, loss=dict(type='KeypointMSELoss', use_target_weight=True),
             decoder=codec)
 sppe_test_cfg = dict(flip_test=True, flip_mode='heatmap', shift_heatmap=True)
-sppe = dict(type='TopdownPoseEstimator', backbone=hourglass, head=head, test_cfg=sppe_test_cfg,
-            init_cfg=None)
+sppe = dict(type='TopdownPoseEstimator', backbone=hourglass, head=head, test_cfg=sppe_test_cfg)
 
 model = dict(
     _delete_=True,

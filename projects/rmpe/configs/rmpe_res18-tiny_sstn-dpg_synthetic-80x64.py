@@ -32,8 +32,7 @@ head = dict(type='HeatmapHead', in_channels=64, out_channels=17,
             deconv_out_channels=(32, 32), deconv_kernel_sizes=(4, 4),
             loss=dict(type='KeypointMSELoss', use_target_weight=True), decoder=codec)
 sppe_test_cfg = dict(flip_test=False)
-sppe = dict(type='TopdownPoseEstimator', backbone=backbone, head=head, test_cfg=sppe_test_cfg,
-            init_cfg=None)
+sppe = dict(type='TopdownPoseEstimator', backbone=backbone, head=head, test_cfg=sppe_test_cfg)
 
 model = dict(
     type='SSTNPoseEstimator',
