@@ -83,8 +83,8 @@ def main() -> None:
     torch.set_num_threads(args.threads)
     cv2.setNumThreads(args.threads)
     r = args.repeats
-    print(f'threads={args.threads}, CPU time, best of {r}; frames {FRAME_SIZE}, input {INPUT_SIZE}, '
-          f'heatmaps {HEATMAP_SIZE} x {NUM_KEYPOINTS} joints, {NUM_NEIGHBOURS} neighbours')
+    print(f'threads={args.threads}, CPU time, best of {r}; frames {FRAME_SIZE}, '
+          f'input {INPUT_SIZE}, heatmaps {HEATMAP_SIZE} x {NUM_KEYPOINTS} joints, {NUM_NEIGHBOURS} neighbours')
 
     # (a) optical flow, one frame pair
     full_a, full_b = textured_pair(FRAME_SIZE)

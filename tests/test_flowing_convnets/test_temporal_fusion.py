@@ -89,7 +89,8 @@ def _samples(b, flows):
     samples = []
     for i in range(b):
         s = PoseDataSample(metainfo=dict(
-            flows=flows[i].numpy(), input_size=np.array([48, 64]), input_center=np.array([50.0, 60.0]),
+            flows=flows[i].numpy(), input_size=np.array([48, 64]),
+            input_center=np.array([50.0, 60.0]),
             input_scale=np.array([48.0, 64.0]), flip_indices=list(range(K))))
         s.gt_instances = InstanceData(bboxes=torch.zeros(1, 4), bbox_scores=torch.ones(1))
         samples.append(s)

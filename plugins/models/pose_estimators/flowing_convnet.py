@@ -1,5 +1,5 @@
 """Flowing ConvNets (Pfister, Charles, Zisserman, ICCV 2015) as an mmpose top-down estimator."""
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Tuple
 
 import numpy as np
 import torch
@@ -98,7 +98,10 @@ class FlowingConvNet(TopdownPoseEstimator):
             if getattr(self.head, attr, None) is None:
                 raise ValueError(f'FlowingConvNet: the head {type(self.head).__name__} has no '
                                  f'{attr!r}; use a heatmap head such as HeatmapHead')
-        num_keypoints = int(head['out_channels'])
+        num_keypoints = getattr(self.head, 'out_channels', None)
+        if not isinstance(num_keypoints, int):
+            raise ValueError(f'FlowingConvNet: cannot read the number of heatmaps from head '
+                             f'{type(self.head).__name__} (no integer out_channels)')
         self.num_frames = int(num_frames)
         self.num_keypoints = num_keypoints
 
@@ -215,8 +218,9 @@ class FlowingConvNet(TopdownPoseEstimator):
         for ds in data_samples:
             f = torch.as_tensor(np.asarray(ds.metainfo['flows'], dtype=np.float32))
             if f.dim() != 4 or f.shape[:2] != (t - 1, 2):
-                raise ValueError(f'FlowingConvNet: metainfo["flows"] of {ds.metainfo.get("img_path")} '
-                                 f'must be (T-1={t - 1}, 2, h, w), got {tuple(f.shape)}')
+                where = ds.metainfo.get('img_path')
+                raise ValueError(f'FlowingConvNet: metainfo["flows"] of {where} must be '
+                                 f'(T-1={t - 1}, 2, h, w), got {tuple(f.shape)}')
             flows.append(f)
         shapes = {tuple(f.shape) for f in flows}
         if len(shapes) != 1:
@@ -306,6 +310,6 @@ class FlowingConvNet(TopdownPoseEstimator):
         return self.add_pred_to_datasample(preds, fields, data_samples)
 
     @property
-    def frame_weights(self) -> Sequence[float]:
+    def frame_weights(self) -> Optional[Tensor]:
         """(K, T) learned pooling weights, when the fusion is a :class:`TemporalPooling`."""
         return getattr(self.fusion, 'frame_weights', None)

@@ -10,7 +10,8 @@ neighbour_offsets = (-1, 1)
 num_frames = 1 + len(neighbour_offsets)
 smoke_input_shape = (1, num_frames, 3, 64, 48)  # (B, T, 3, H, W): tests/test_configs
 
-codec = dict(type='MSRAHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=1.5)  # as the heatmap net
+# the heatmap net's codec
+codec = dict(type='MSRAHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=1.5)
 model = dict(
     type='FlowingConvNet',
     data_preprocessor=dict(type='VideoPoseDataPreprocessor'),
