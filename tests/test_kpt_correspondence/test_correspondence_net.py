@@ -157,3 +157,19 @@ def test_propagate_handles_empty_and_masks_invalid():
     maps = net.propagate(feats[0], feats[1], np.full((2, K, 2), 30.0), valid)
     assert maps.reduce == 'max' and maps.maps.shape == (2, K, 8, 8)
     assert float(maps.maps[1, 2].abs().max()) == 0 and float(maps.maps[0, 2].max()) > 0
+
+
+def test_pair_preprocessor_normalises_each_image():
+    pre = MODELS.build(dict(type='ImagePairDataPreprocessor', mean=[1.0, 2.0, 3.0],
+                            std=[2.0, 4.0, 8.0], bgr_to_rgb=True))
+    a = torch.randint(0, 255, (6, 4, 5), dtype=torch.uint8)
+    b = torch.randint(0, 255, (6, 4, 5), dtype=torch.uint8)
+    out = pre(dict(inputs=[a, b], data_samples=None))['inputs']
+    mean = torch.tensor([1.0, 2.0, 3.0])[:, None, None]
+    std = torch.tensor([2.0, 4.0, 8.0])[:, None, None]
+    for i, x in enumerate((a, b)):
+        for half in (0, 1):
+            img = x[3 * half:3 * half + 3].float()[[2, 1, 0]]  # BGR -> RGB per image
+            assert torch.allclose(out[i, 3 * half:3 * half + 3], (img - mean) / std)
+    with pytest.raises(ValueError, match='pairs'):
+        pre(dict(inputs=[torch.zeros(3, 4, 5)], data_samples=None))

@@ -2,4 +2,4 @@
 _base_ = ['./track_synthetic.py']
 tracker = dict(
     model='projects/kpt_correspondence/configs/siamese_bninception-tiny_synthetic-192x144.py',
-    checkpoint='work_dirs/siamese_bninception-tiny_synthetic-192x144/epoch_4.pth')
+    checkpoint='work_dirs/siamese_bninception-tiny_synthetic-192x144/epoch_2.pth')
