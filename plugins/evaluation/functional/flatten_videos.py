@@ -16,7 +16,7 @@ MODES = ('default', 'poseval')
 
 #: Head-box diagonal per head_top-head_bottom distance, used by ``head_size_fallback=
 #: 'head_segment'`` for persons without a head box: the median over the 1,150 persons of the
-#: Bonn PoseTrack training data that have both (10th-90th percentile 1.25-1.39).
+#: Bonn PoseTrack training data that have both (10th-90th percentile 1.25-1.38).
 HEAD_DIAGONAL_PER_SEGMENT = 1.26
 
 
