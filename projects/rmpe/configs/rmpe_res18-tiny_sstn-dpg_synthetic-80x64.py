@@ -80,8 +80,8 @@ custom_hooks = [
     dict(type='DPGScheduleHook', start_epoch=dpg_start_epoch),
 ]
 
-# several boxes per person: parametric pose NMS before COCO AP (the paper form with the
-# parameters tools/analysis/fit_pose_nms.py learned on this validation set, see the README)
+# several boxes per person: parametric pose NMS before COCO AP (AlphaPose's constants; the
+# README shows the paper form with parameters learned by tools/analysis/fit_pose_nms.py)
 pose_nms = dict(type='ParametricPoseNMS', preset='alphapose')
 val_evaluator = dict(type='PoseNMSCocoMetric', ann_file=data_root + 'annotations/val.json',
                      pose_nms=pose_nms)
