@@ -70,3 +70,14 @@ def make_batch(batch_size: int, seed: int = 0) -> Tuple[torch.Tensor, List[PoseD
         ds.gt_fields = PixelData(heatmaps=torch.as_tensor(enc['heatmaps']))
         samples.append(ds)
     return inputs, samples
+
+
+def load_tool(relative_path: str):
+    """Import a command-line tool of the repository (``tools/`` is not a package) by path."""
+    import importlib.util
+    from pathlib import Path
+    path = Path(__file__).resolve().parents[2] / relative_path
+    spec = importlib.util.spec_from_file_location(path.stem, path)
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    return module

@@ -15,6 +15,8 @@ from plugins.datasets.transforms.dpg_transform import (ALPHAPOSE_EDGE_MEAN, ALPH
 from plugins.engine.hooks.dpg_schedule_hook import DPGScheduleHook
 from plugins.registry import HOOKS, TRANSFORMS
 
+from .rmpe_test_utils import load_tool
+
 K = 17
 UPPER, LOWER = [5, 6], [11, 12]  # COCO shoulders, hips
 
@@ -177,7 +179,7 @@ def test_schedule_hook_enables_dpg_from_the_start_epoch():
 
 
 def test_fit_dpg_tool_on_the_shared_coco_sample_shared(shared_data_root, tmp_path):
-    from tools.analysis.fit_dpg import main
+    main = load_tool('tools/analysis/fit_dpg.py').main
     coco = shared_data_root / 'mmpose_samples' / 'coco'
     out = tmp_path / 'dpg.json'
     main([str(coco / 'test_coco.json'), '--detections', str(coco / 'test_coco_det_AP_H_56.json'),

@@ -11,6 +11,8 @@ from plugins.post_processing.pose_nms_fitting import (CandidatePoses, alternatin
 from plugins.post_processing.parametric_pose_nms import PoseNMSParams
 from plugins.post_processing.pose_nms_presets import pose_nms_preset
 
+from .rmpe_test_utils import load_tool
+
 K = 17
 COCO_SIGMAS = [.026, .025, .025, .035, .035, .079, .079, .072, .072, .062, .062, .107, .107,
                .087, .087, .089, .089]
@@ -110,7 +112,7 @@ def test_nms_raises_ap_over_no_nms_on_duplicates(tmp_path):
 
 @pytest.mark.parametrize('fmt', ['pkl', 'json'])
 def test_fit_pose_nms_tool_improves_or_keeps_ap(tmp_path, fmt):
-    from tools.analysis.fit_pose_nms import main
+    main = load_tool('tools/analysis/fit_pose_nms.py').main
     path, records = tiny_coco(tmp_path)
     if fmt == 'pkl':  # tools/test.py --out: one dict per box with pred_instances
         dump = [dict(img_id=r['image_id'], id=i, pred_instances=dict(
@@ -141,7 +143,7 @@ def test_fit_pose_nms_tool_improves_or_keeps_ap(tmp_path, fmt):
 
 
 def test_fit_pose_nms_tool_rejects_candidates_without_boxes(tmp_path):
-    from tools.analysis.fit_pose_nms import load_candidates
+    load_candidates = load_tool('tools/analysis/fit_pose_nms.py').load_candidates
     bad = tmp_path / 'c.json'
     bad.write_text(json.dumps([dict(image_id=1, keypoints=[0] * 51, score=1.0)]))
     with pytest.raises(ValueError, match='bbox'):

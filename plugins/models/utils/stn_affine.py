@@ -24,9 +24,10 @@ import torch
 import torch.nn.functional as F
 from torch import Tensor
 
-#: How a top-down codec maps input pixels ``u`` to heatmap pixels ``v``.
-#: ``'msra'``: ``v = u * w / W`` (MSRAHeatmap, MegviiHeatmap); ``'udp'``: ``v = u * (w - 1) / (W - 1)``
-#: (UDPHeatmap); ``'extent'``: the two images cover the same extent (normalised frames coincide).
+#: How a top-down codec maps input pixels ``u`` to heatmap pixels ``v``:
+#: ``'msra'``: ``v = u * w / W`` (MSRAHeatmap, MegviiHeatmap);
+#: ``'udp'``: ``v = u * (w - 1) / (W - 1)`` (UDPHeatmap);
+#: ``'extent'``: both images cover the same extent (their normalised frames coincide).
 HEATMAP_ALIGNMENTS = ('msra', 'udp', 'extent')
 
 
