@@ -4,6 +4,7 @@ from types import SimpleNamespace
 
 import numpy as np
 import pytest
+import torch.utils.data as torch_data
 from mmengine.dataset import Compose
 from mmengine.registry import init_default_scope
 
@@ -196,3 +197,34 @@ def test_fit_dpg_tool_on_the_shared_coco_sample_shared(shared_data_root, tmp_pat
     res = dpg.transform(dict(bbox=np.array([[x, y, x + w, y + h]]), keypoints=k[..., :2],
                              keypoints_visible=k[..., 2] > 0, img_shape=(480, 640)))
     assert res['bbox'].shape == (1, 4) and np.isfinite(res['bbox']).all()
+
+
+class _BoxDataset(torch_data.Dataset):
+    """Four constant boxes through a pipeline holding a (disabled) DPG."""
+
+    def __init__(self):
+        self.pipeline = Compose([dict(type='DeepProposalsGenerator', enabled=False, seed=None)])
+
+    def __len__(self):
+        return 4
+
+    def __getitem__(self, i):
+        out = self.pipeline(dict(bbox=np.array([[10.0, 10.0, 110.0, 210.0]]),
+                                 img_shape=(400, 400)))
+        return out['bbox'][0]
+
+
+def test_schedule_hook_reaches_persistent_dataloader_workers():
+    init_default_scope('mmpose')
+    loader = torch_data.DataLoader(_BoxDataset(), batch_size=4, num_workers=1,
+                                   persistent_workers=True)
+    hook = DPGScheduleHook(start_epoch=1)
+    runner = SimpleNamespace(epoch=0, train_dataloader=loader,
+                             logger=SimpleNamespace(info=lambda msg: None))
+    hook.before_train_epoch(runner)
+    first = next(iter(loader))
+    np.testing.assert_array_equal(first.numpy(), np.tile([10.0, 10.0, 110.0, 210.0], (4, 1)))
+    runner.epoch = 1
+    hook.before_train_epoch(runner)  # enables the DPG and restarts the worker
+    second = next(iter(loader))
+    assert not np.allclose(second.numpy(), first.numpy())  # the worker samples boxes now
