@@ -20,6 +20,8 @@ model = dict(
                         dilations=(1, 2, 3)),
     flow_cfg=dict(source='auto', method='dis', dis_preset='fast'),
     current_frame_loss_weight=1.0)
+# the temporal pooling (K x T weights) learns 20x faster than the pretrained layers
+optim_wrapper = dict(paramwise_cfg=dict(custom_keys={'fusion.pool': dict(lr_mult=20.0)}))
 
 meta_keys = ('id', 'img_id', 'img_path', 'category_id', 'crowd_index', 'ori_shape', 'img_shape',
              'input_size', 'input_center', 'input_scale', 'flip', 'flip_direction',
