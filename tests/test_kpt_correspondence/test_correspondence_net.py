@@ -173,3 +173,16 @@ def test_pair_preprocessor_normalises_each_image():
             assert torch.allclose(out[i, 3 * half:3 * half + 3], (img - mean) / std)
     with pytest.raises(ValueError, match='pairs'):
         pre(dict(inputs=[torch.zeros(3, 4, 5)], data_samples=None))
+
+
+def test_refinement_starts_from_the_siamese_affinity():
+    """At initialisation the refined map is sigmoid(log p) = p / (1 + p) of the Siamese p."""
+    torch.manual_seed(0)
+    net = tiny_net()
+    net.init_weights()
+    net.eval()
+    rng = np.random.default_rng(0)
+    with torch.no_grad():
+        aff, refined_logits = net(torch.rand(1, 6, 64, 64), [sample(2, rng)], mode='tensor')
+    p = aff.clamp_min(np.exp(-30))
+    assert torch.allclose(torch.sigmoid(refined_logits), p / (1 + p), atol=1e-6)

@@ -181,7 +181,8 @@ class CorrespondenceNet(BaseModel):
         out = dict(affinity=affinity.reshape(b, n, k, h, w), corr=corr.reshape(b, n, k, h, w),
                    feats_src=feats_src, feats_dst=feats_dst)
         if self.refinement is not None:
-            out['refined_logits'] = self.refinement(feats_src, feats_dst, out['corr'])
+            log_aff = self.matcher.log_softmax(corr.reshape(b, n, k, h, w))
+            out['refined_logits'] = self.refinement(feats_src, feats_dst, log_aff)
         return out
 
     def _forward(self, inputs: Tensor, data_samples: Optional[list] = None):
@@ -329,7 +330,8 @@ class CorrespondenceNet(BaseModel):
         cells = input_to_map(points, self.input_size, (w, h)).reshape(1, n * k, 2)
         corr = self.matcher.affinity_logits(fs, fd, cells).reshape(1, n, k, h, w)
         if self.with_refinement:
-            maps = AffinityMaps(torch.sigmoid(self.refinement(fs, fd, corr))[0], 'max',
+            log_aff = self.matcher.log_softmax(corr)
+            maps = AffinityMaps(torch.sigmoid(self.refinement(fs, fd, log_aff))[0], 'max',
                                 self.input_size)
         else:
             maps = AffinityMaps(self.matcher.softmax(corr)[0], 'sum', self.input_size)

@@ -14,10 +14,13 @@ class AffinityRefinement(BaseModule):
     """Refines the Siamese affinity maps of a person, batched over persons.
 
     The input of one person is the source features, the target features and the person's K
-    correlation maps, concatenated (2C + K channels); a backbone (the paper: BN-Inception
-    layers 3-17, ``in_channels`` = 2C + K) processes it, a 1x1 convolution predicts K maps that
-    are upsampled back to the map grid and added to a per-keypoint affine function of the input
-    correlation. The output is logits; ``sigmoid`` gives refined affinity maps in [0, 1].
+    Siamese affinity maps as log-probabilities, concatenated (2C + K channels); a backbone (the
+    paper: BN-Inception layers 3-17, ``in_channels`` = 2C + K) processes it, a 1x1 convolution
+    predicts K maps that are upsampled back to the map grid and added to a per-keypoint affine
+    function of the input log-affinity (a residual path). The output is logits; ``sigmoid``
+    gives refined affinity maps in [0, 1]. At initialisation the residual path is the identity
+    and the prediction zero, so the refined map starts as ``sigmoid(log p) = p / (1 + p)``,
+    i.e. close to the Siamese affinity ``p``.
 
     Args:
         backbone: mmpose backbone config whose input has ``2 * feat_channels + num_keypoints``
@@ -45,11 +48,11 @@ class AffinityRefinement(BaseModule):
         self.feat_index = int(feat_index)
         out_channels = self._probe_out_channels(expected)
         self.predict_layer = nn.Conv2d(out_channels, self.num_keypoints, 1)
-        # per-keypoint scale and bias of the input correlation (a residual path)
+        # per-keypoint scale and bias of the input log-affinity (a residual path)
         self.skip = nn.Conv2d(self.num_keypoints, self.num_keypoints, 1,
                               groups=self.num_keypoints)
-        nn.init.constant_(self.skip.weight, 10.0)
-        nn.init.constant_(self.skip.bias, -5.0)
+        nn.init.constant_(self.skip.weight, 1.0)
+        nn.init.constant_(self.skip.bias, 0.0)
         nn.init.zeros_(self.predict_layer.weight)
         nn.init.zeros_(self.predict_layer.bias)
 
@@ -61,21 +64,22 @@ class AffinityRefinement(BaseModule):
         self.backbone.train()
         return (probe[self.feat_index] if isinstance(probe, (tuple, list)) else probe).shape[1]
 
-    def forward(self, feats_src: Tensor, feats_dst: Tensor, corr: Tensor) -> Tensor:
+    def forward(self, feats_src: Tensor, feats_dst: Tensor, log_affinity: Tensor) -> Tensor:
         """Refine the correlation maps of every person.
 
         Args:
             feats_src: (B, C, h, w) source features.
             feats_dst: (B, C, h, w) target features.
-            corr: (B, N, K, h, w) correlation maps of N persons per image.
+            log_affinity: (B, N, K, h, w) Siamese log-affinity maps of N persons per image.
 
         Returns:
             (B, N, K, h, w) refined logits.
         """
+        corr = log_affinity
         b, n, k, h, w = corr.shape
         if k != self.num_keypoints or feats_src.shape[1] != self.feat_channels:
             raise ValueError(f'expected {self.num_keypoints} keypoints and '
-                             f'{self.feat_channels} feature channels, got corr {tuple(corr.shape)}'
+                             f'{self.feat_channels} feature channels, got maps {tuple(corr.shape)}'
                              f' and features {tuple(feats_src.shape)}')
         if n == 0:
             return corr.new_zeros(corr.shape)

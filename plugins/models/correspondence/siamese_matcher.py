@@ -124,6 +124,12 @@ class SiameseMatcher(BaseModule):
         logits = corr.reshape(*shape[:-2], -1) / self.temperature
         return logits.softmax(dim=-1).reshape(shape)
 
+    def log_softmax(self, corr: Tensor, min_value: float = -30.0) -> Tensor:
+        """Log of :meth:`softmax` (clamped below at ``min_value``), same shape."""
+        shape = corr.shape
+        logits = corr.reshape(*shape[:-2], -1) / self.temperature
+        return logits.log_softmax(dim=-1).clamp_min(min_value).reshape(shape)
+
     def forward(self, imgs_src: Tensor, imgs_dst: Tensor,
                 points: Tensor) -> Tuple[Tensor, Tensor, Tensor, Tensor]:
         """Match query points of the source images in the target images.

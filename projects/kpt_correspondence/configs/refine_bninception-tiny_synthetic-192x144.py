@@ -10,7 +10,7 @@ model = dict(
         backbone=dict(type='BNInception', first_layer=3, last_layer=7, widen_factor=0.25)))
 load_from = 'work_dirs/siamese_bninception-tiny_synthetic-192x144/epoch_2.pth'
 
-max_epochs = 1
+max_epochs = 2
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', begin=0, end=10, start_factor=0.05, by_epoch=False),

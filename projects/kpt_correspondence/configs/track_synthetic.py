@@ -6,7 +6,7 @@ custom_imports = dict(imports=['plugins'], allow_failed_imports=False)
 
 correspondence_config = ('projects/kpt_correspondence/configs/'
                          'refine_bninception-tiny_synthetic-192x144.py')
-correspondence_checkpoint = 'work_dirs/refine_bninception-tiny_synthetic-192x144/epoch_1.pth'
+correspondence_checkpoint = 'work_dirs/refine_bninception-tiny_synthetic-192x144/epoch_2.pth'
 
 tracker = dict(
     type='CorrespondenceTracker',
