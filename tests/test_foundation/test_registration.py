@@ -70,3 +70,31 @@ def test_config_inherits_mmpose_and_mmdet_bases(tmp_path):
     det = Config.fromfile(str(det_file))
     assert det.model.type == 'FasterRCNN' and det.model.roi_head.bbox_head.num_classes == 1
     assert det.model.backbone.depth == 50
+
+
+@pytest.mark.parametrize('scope', ['mmpose', 'mmdet'])
+def test_own_registries_build_under_any_default_scope(scope):
+    """Configs run with default_scope mmpose/mmdet; trackers must still be found."""
+    from mmengine.registry import DefaultScope
+
+    @TRACKERS.register_module(force=True)
+    class _ScopedTracker(BaseTracker):
+        def __init__(self, model=None, **kwargs):
+            super().__init__(**kwargs)
+            if model is not None:  # nested builds still resolve in the caller's scope
+                from mmpose.registry import MODELS
+                self.model = MODELS.build(model)
+
+        def similarity(self, tracks, instances, frame):
+            import numpy as np
+            return np.zeros((len(tracks), len(instances)))
+
+    try:
+        with DefaultScope.overwrite_default_scope(scope):
+            tracker = TRACKERS.build(dict(type='_ScopedTracker', model=dict(
+                type='ResNet', depth=18, num_stages=1, strides=(1, ), dilations=(1, ),
+                out_indices=(0, ))))
+            assert type(tracker).__name__ == '_ScopedTracker'
+            assert DefaultScope.get_current_instance().scope_name == scope
+    finally:
+        TRACKERS._module_dict.pop('_ScopedTracker')
