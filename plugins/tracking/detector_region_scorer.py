@@ -43,7 +43,10 @@ class DetectorRegionScorer:
         from plugins.apis.model_config import load_model_config
 
         cfg = load_model_config(config)
-        with warnings.catch_warnings():
+        # init_detector makes its scope the global default; keep the caller's default instead
+        # (a tracker built later from TRACKERS must not be looked up in mmdet's registries)
+        with warnings.catch_warnings(), DefaultScope.overwrite_default_scope(
+                cfg.get('default_scope', 'mmdet')):
             warnings.filterwarnings('ignore', message='checkpoint is None')
             self.model = init_detector(cfg, checkpoint, palette='random', device=device)
         self.model.eval()

@@ -159,8 +159,13 @@ def tiny_faster_rcnn_config():
 
 @pytest.fixture(scope='module')
 def scorer():
+    from mmengine.registry import DefaultScope
     torch.manual_seed(0)
-    return build(dict(type='DetectorRegionScorer', config=tiny_faster_rcnn_config()))
+    before = DefaultScope.get_current_instance()
+    built = build(dict(type='DetectorRegionScorer', config=tiny_faster_rcnn_config()))
+    # building it leaves the caller's default scope alone (mmdet's init_detector would not)
+    assert DefaultScope.get_current_instance() is before
+    return built
 
 
 def test_detector_region_scorer_matches_roi_head_softmax(scorer):

@@ -192,14 +192,16 @@ def test_bad_input_is_named(codec):
 def test_target_transform_in_topdown_pipeline(codec):
     """GenerateSVSTarget after GenerateTarget: PackPoseInputs packs both targets."""
     from mmcv.transforms import Compose
+    from mmengine.registry import DefaultScope
     msra = dict(type='MSRAHeatmap', input_size=INPUT, heatmap_size=HEATMAP, sigma=2)
     svs = dict(type='SVSCodec', input_size=INPUT, heatmap_size=HEATMAP, metainfo=META)
-    pipeline = Compose([TRANSFORMS.build(t) for t in [
-        dict(type='GetBBoxCenterScale'),
-        dict(type='TopdownAffine', input_size=INPUT),
-        dict(type='GenerateTarget', encoder=msra),
-        dict(type='GenerateSVSTarget', encoder=svs),
-        dict(type='PackPoseInputs')]])
+    with DefaultScope.overwrite_default_scope('mmpose'):
+        pipeline = Compose([TRANSFORMS.build(t) for t in [
+            dict(type='GetBBoxCenterScale'),
+            dict(type='TopdownAffine', input_size=INPUT),
+            dict(type='GenerateTarget', encoder=msra),
+            dict(type='GenerateSVSTarget', encoder=svs),
+            dict(type='PackPoseInputs')]])
     kpts = (POSE_HM * 4 + 100)[None].astype(np.float32)
     results = dict(img=np.zeros((480, 400, 3), np.uint8), img_shape=(480, 400),
                    bbox=np.array([[100, 100, 292, 356]], np.float32), bbox_score=np.ones(1),
