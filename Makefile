@@ -2,6 +2,8 @@
 PYTHON ?= .venv/bin/python
 SYNTH_DIR ?= data/synthetic
 PYTEST_ARGS ?=
+# 2 pytest workers x 1 torch thread: the 2 cores stay busy without oversubscription
+PYTEST_WORKERS ?= 2
 
 .PHONY: install test data demo bench clean help
 
@@ -16,7 +18,7 @@ install:
 	bash tools/install.sh
 
 test: install
-	$(PYTHON) -m pytest tests $(PYTEST_ARGS)
+	OMP_NUM_THREADS=1 MKL_NUM_THREADS=1 $(PYTHON) -m pytest tests -n $(PYTEST_WORKERS) --dist loadfile $(PYTEST_ARGS)
 
 data: install
 	@if [ -f $(SYNTH_DIR)/annotations/val.json ]; then \
