@@ -53,7 +53,7 @@ class CorrespondenceRecovery:
                  min_joints: int = 3,
                  bbox_padding: float = 1.25,
                  oks_threshold: float = 0.5,
-                 affinity_window: int = 1,
+                 affinity_window: int = 0,
                  metainfo: Optional[Union[str, dict]] = DEFAULT_METAINFO,
                  sigmas: Optional[Sequence[float]] = None) -> None:
         if bbox_padding <= 0:

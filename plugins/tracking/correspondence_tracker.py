@@ -63,7 +63,7 @@ class CorrespondenceTracker(BaseTracker):
                  joint_threshold: float = 0.4,
                  match_threshold: float = 0.1,
                  temporal_distance: int = 1,
-                 affinity_window: int = 1,
+                 affinity_window: int = 0,
                  duplicate_removal: bool = True,
                  duplicate_oks: float = 0.8,
                  min_propagated_score: float = 0.05,

@@ -134,7 +134,11 @@ def test_affinity_at_and_maps_to_points_read_the_maps():
     np.testing.assert_allclose(vals[0, 1].numpy(), 0.2, atol=1e-6)  # only (6, 3)
     assert float(vals[:, 2].abs().max()) == 0
     np.testing.assert_allclose(net.affinity_at(am, pts, window=0)[0, 0].numpy(), 0.7)
-    p, s = net.maps_to_points(am)
+    # bilinear between the cells (5, 3) and (6, 3)
+    half = map_to_input(np.array([[5.5, 3.0]]), INPUT, (8, 8))
+    np.testing.assert_allclose(net.affinity_at(am, np.tile(half, (1, K, 1)))[0, 0].numpy(),
+                               0.45, atol=1e-6)
+    p, s = net.maps_to_points(am, window=1)
     # centroid of 0.7 at x=5 and 0.2 at x=6 -> 5 + 0.2/0.9
     expected = map_to_input(np.array([5 + 0.2 / 0.9, 3.0]), INPUT, (8, 8))
     np.testing.assert_allclose(p[0].numpy(), np.tile(expected, (K, 1)), atol=1e-5)

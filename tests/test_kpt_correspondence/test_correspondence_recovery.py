@@ -10,7 +10,7 @@ from scene import SIGMAS, K, colour_model, detections, pose_at, render
 
 def recovery(**kwargs):
     cfg = dict(type='CorrespondenceRecovery', model=colour_model(), sigmas=SIGMAS,
-               joint_threshold=0.4, min_joints=3, oks_threshold=0.5)
+               joint_threshold=0.4, min_joints=3, oks_threshold=0.5, affinity_window=1)
     cfg.update(kwargs)
     return POSE_RECOVERY.build(cfg)
 
@@ -52,7 +52,7 @@ def test_dropped_person_is_recovered_and_keeps_its_identity():
     frames, truth = walking()
     rec = recovery()
     trk = TRACKERS.build(dict(type='CorrespondenceTracker', model=colour_model(),
-                              sigmas=SIGMAS, match_threshold=0.05))
+                              sigmas=SIGMAS, match_threshold=0.05, affinity_window=1))
     prev_frame = prev = None
     outputs = []
     for t, (frame, people) in enumerate(zip(frames, truth)):

@@ -9,8 +9,9 @@ from scene import SIGMAS, K, colour_model, crossing, detections, pose_at, render
 
 
 def tracker(**kwargs):
+    # 3x3-cell reading windows: the softmax mass of a 3-px marker spreads over a few 4-px cells
     cfg = dict(type='CorrespondenceTracker', model=colour_model(), sigmas=SIGMAS,
-               joint_threshold=0.4, match_threshold=0.05)
+               joint_threshold=0.4, match_threshold=0.05, affinity_window=1)
     cfg.update(kwargs)
     return TRACKERS.build(cfg)
 

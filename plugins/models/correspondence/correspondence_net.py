@@ -357,30 +357,37 @@ class CorrespondenceNet(BaseModel):
         return x.reshape(shape).clamp(0, 1)
 
     def affinity_at(self, maps: AffinityMaps, points: Union[Tensor, np.ndarray],
-                    window: int = 1) -> Tensor:
+                    window: int = 0) -> Tensor:
         """Affinity of every query's map at every candidate pose's joint.
+
+        The (pooled, see :meth:`pooled`) maps are interpolated bilinearly at the joints.
 
         Args:
             maps: (T, K, h, w) affinity maps of T propagated poses.
             points: (N, K, 2) joints of N candidate poses in input pixels.
-            window: neighbourhood radius in map cells.
+            window: neighbourhood radius in map cells (0: the interpolated map itself).
 
         Returns:
-            (T, N, K) values in [0, 1]; 0 for joints outside the map.
+            (T, N, K) values in [0, 1]; 0 for joints outside the image.
         """
         m = self.pooled(maps, window)
         t, k, h, w = m.shape
-        pts = torch.as_tensor(points, dtype=torch.float32, device=m.device)
+        pts = torch.as_tensor(points, dtype=torch.float32, device=m.device).reshape(-1, k, 2)
         n = pts.shape[0]
-        cells = torch.round(input_to_map(pts, maps.input_size, (w, h))).long()
-        inside = ((cells[..., 0] >= 0) & (cells[..., 0] < w) & (cells[..., 1] >= 0)
-                  & (cells[..., 1] < h))
-        flat = (cells[..., 1].clamp(0, h - 1) * w + cells[..., 0].clamp(0, w - 1))  # (N, K)
-        index = flat.t()[None].expand(t, k, n)  # (T, K, N)
-        vals = torch.gather(m.reshape(t, k, h * w), 2, index).permute(0, 2, 1)  # (T, N, K)
+        if t == 0 or n == 0:
+            return m.new_zeros((t, n, k))
+        cells = input_to_map(pts, maps.input_size, (w, h))  # (N, K, 2), cell centres integer
+        inside = ((cells[..., 0] >= -0.5) & (cells[..., 0] <= w - 0.5) & (cells[..., 1] >= -0.5)
+                  & (cells[..., 1] <= h - 0.5))
+        grid = torch.stack([(cells[..., 0] + 0.5) / w * 2 - 1, (cells[..., 1] + 0.5) / h * 2 - 1],
+                           dim=-1)  # align_corners=False convention
+        grid = grid.permute(1, 0, 2)[:, :, None]  # (K, N, 1, 2): one batch entry per joint
+        vals = F.grid_sample(m.permute(1, 0, 2, 3), grid, mode='bilinear',
+                             padding_mode='border', align_corners=False)  # (K, T, N, 1)
+        vals = vals[..., 0].permute(1, 2, 0)  # (T, N, K)
         return vals * inside[None].float()
 
-    def maps_to_points(self, maps: AffinityMaps, window: int = 1) -> Tuple[Tensor, Tensor]:
+    def maps_to_points(self, maps: AffinityMaps, window: int = 0) -> Tuple[Tensor, Tensor]:
         """Arg-max of each map, refined by the centroid of its 3x3 neighbourhood.
 
         Args:

@@ -16,7 +16,7 @@ tracker = dict(
     joint_threshold=0.4,
     match_threshold=0.1,
     temporal_distance=3,
-    affinity_window=1,
+    affinity_window=0,
     duplicate_removal=True,
     duplicate_oks=0.8,
     merge=dict(oks_threshold=0.5, max_gap=10))
