@@ -63,7 +63,7 @@ def run_tracking_test(cfg: Config, args: Any) -> Dict[str, float]:
         The evaluator's metrics, e.g. ``posetrack/mAP`` and ``posetrack/MOTA``.
     """
     from mmengine.evaluator import Evaluator
-    from mmengine.registry import init_default_scope
+    from mmengine.registry import DefaultScope, init_default_scope
     from tqdm import tqdm
 
     from plugins.datasets.posetrack_json import PoseTrackJsonWriter
@@ -76,16 +76,18 @@ def run_tracking_test(cfg: Config, args: Any) -> Dict[str, float]:
     logger = MMLogger.get_instance(
         f'tracking_test_{time.time_ns()}',
         log_file=osp.join(work_dir, f'tracking_test_{time.strftime("%Y%m%d_%H%M%S")}.log'))
-    init_default_scope(cfg.get('default_scope', 'mmpose'))
+    scope = cfg.get('default_scope', 'mmpose')
+    init_default_scope(scope)
     dataset_cfg = cfg.test_dataloader.dataset.copy()
     dataset_cfg['mode'] = 'video'
-    dataset = DATASETS.build(dataset_cfg)
+    with DefaultScope.overwrite_default_scope(scope):  # the models below switch the scope
+        dataset = DATASETS.build(dataset_cfg)
+        evaluator = Evaluator(cfg.test_evaluator)
     if len(dataset) == 0:
         raise ValueError(f'the test dataset ({dataset_cfg.get("ann_file")}) has no videos')
+    evaluator.dataset_meta = dataset.metainfo
     pipeline = build_tracking_pipeline(cfg, getattr(args, 'checkpoint', None))
     use_gt_boxes = pipeline.detector is None
-    evaluator = Evaluator(cfg.test_evaluator)
-    evaluator.dataset_meta = dataset.metainfo
     from .posetrack_categories import keypoint_categories
     categories = keypoint_categories(pipeline.dataset_meta)
     result_dir = osp.join(work_dir, 'tracking_results')
@@ -134,8 +136,15 @@ def run_tracking_test(cfg: Config, args: Any) -> Dict[str, float]:
                 f'({num_frames / max(elapsed, 1e-9):.2f} frames/s); predictions in {result_dir}')
     metrics = evaluator.evaluate(num_frames)
     with open(osp.join(work_dir, 'tracking_metrics.json'), 'w') as f:
-        json.dump({k: float(v) if np.isscalar(v) else v for k, v in metrics.items()}, f,
-                  indent=2)
+        json.dump({k: _json_number(v) for k, v in metrics.items()}, f, indent=2)
     logger.info('metrics: ' + ', '.join(f'{k}: {v:.4f}' if isinstance(v, float) else f'{k}: {v}'
                                          for k, v in metrics.items()))
     return metrics
+
+
+def _json_number(value: Any) -> Any:
+    """A metric value for strict JSON (NaN/inf, e.g. MOTP without matches, become null)."""
+    if np.isscalar(value):
+        value = float(value)
+        return value if np.isfinite(value) else None
+    return value

@@ -12,7 +12,7 @@ import plugins  # noqa: F401
 from plugins.apis import NonFiniteOutputError, PoseTrackingPipeline
 from plugins.registry import PIPELINES
 
-DET_CONFIG = 'configs/demo/rtmdet-tiny_synthetic-person-256.py'
+DET_CONFIG = 'configs/demo/rtmdet-tiny_synthetic-person-192x144.py'
 POSE_CONFIG = 'configs/demo/td-hm_res18-tiny_synthetic-128x96.py'
 K = 17
 

@@ -15,7 +15,7 @@ import plugins  # noqa: F401
 from plugins.datasets.posetrack_json import load_posetrack_video
 
 ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
-DET_CONFIG = osp.join(ROOT, 'configs/demo/rtmdet-tiny_synthetic-person-256.py')
+DET_CONFIG = osp.join(ROOT, 'configs/demo/rtmdet-tiny_synthetic-person-192x144.py')
 POSE_CONFIG = osp.join(ROOT, 'configs/demo/td-hm_res18-tiny_synthetic-128x96.py')
 VIDEO = 'mmpose_samples/posetrack18/videos/000001_mpiinew_test'
 
