@@ -20,3 +20,17 @@ def shared_data_root() -> Path:
     if not SHARED_DATA.is_dir():
         pytest.fail(f'shared data folder not found: {SHARED_DATA} (set POSETRACK_SHARED_DATA)')
     return SHARED_DATA
+
+
+@pytest.fixture(autouse=True)
+def _restore_default_scope():
+    """Keep mmengine's global default scope from leaking between tests.
+
+    ``mmdet.apis.init_detector`` / ``init_default_scope`` set a process-wide scope; a test that
+    builds an mmdet model would otherwise change how the next test's registries resolve names.
+    """
+    from mmengine.registry import DefaultScope
+    saved = dict(DefaultScope._instance_dict)
+    yield
+    DefaultScope._instance_dict.clear()
+    DefaultScope._instance_dict.update(saved)
