@@ -90,18 +90,26 @@ class Step:
 
 def _worth_echoing(line: str) -> bool:
     """Progress and results lines of the tools (the full output goes to the step's log)."""
+    if '%|' in line:  # tqdm bars: only their last state
+        return line.rstrip().endswith(']') and '100%|' in line
     keys = ('Epoch(train)', 'Epoch(test)', 'make_synthetic', 'Error', 'error', 'poses,',
-            'mAP', 'MOTA', 'tracked', 'Saving checkpoint', '| ')
+            'mAP', 'MOTA', 'tracked', 'Saving checkpoint', '| ', 'empty')
     return any(k in line for k in keys)
 
 
-def test_metrics(output: str) -> Dict[str, float]:
-    """The metrics of the final ``Epoch(test)`` line of an mmengine test log."""
+def test_metrics(output: str, allow_empty: bool = False) -> Dict[str, float]:
+    """The metrics of the final ``Epoch(test)`` line of an mmengine test log.
+
+    Args:
+        output: the tool's output.
+        allow_empty: return ``{}`` instead of failing when the line has no metric.
+    """
     lines = [ln for ln in output.splitlines() if 'Epoch(test)' in ln and 'eta:' not in ln]
-    if not lines:
+    metrics = {k: float(v) for k, v in METRIC_LINE.findall(lines[-1] if lines else '')
+               if '/' in k and not k.endswith('time')}
+    if not metrics and not allow_empty:
         raise SystemExit('[demo] no test metrics found in the output of tools/test.py')
-    return {k: float(v) for k, v in METRIC_LINE.findall(lines[-1])
-            if '/' in k and not k.endswith('time')}
+    return metrics
 
 
 def data_options(data: str, train_data: Optional[str] = None) -> List[str]:
@@ -199,7 +207,8 @@ def main(argv=None) -> dict:
         out = steps.run(f'test detector ({tag})', [
             'tools/test.py', DET_CONFIG, det, '--work-dir', osp.join(wd, f'test_det_{tag}'),
             '--cfg-options'] + data_options(data))
-        det_metrics = test_metrics(out)
+        # mmdet's CocoMetric reports nothing when no box passes the test threshold: AP 0
+        det_metrics = test_metrics(out, allow_empty=True)
         out = steps.run(f'test pose model ({tag})', [
             'tools/test.py', POSE_CONFIG, pose, '--work-dir',
             osp.join(wd, f'test_pose_{tag}'), '--cfg-options'] + data_options(data))
@@ -213,9 +222,9 @@ def main(argv=None) -> dict:
         with open(osp.join(track_dir, 'tracking_metrics.json')) as f:
             track_metrics = json.load(f)
         results[tag] = {
-            'detector bbox AP': det_metrics.get('coco/bbox_mAP', float('nan')) * 100,
-            'detector bbox AP50': det_metrics.get('coco/bbox_mAP_50', float('nan')) * 100,
-            'pose keypoint AP (GT boxes)': pose_metrics.get('coco/AP', float('nan')) * 100,
+            'detector bbox AP': det_metrics.get('coco/bbox_mAP', 0.0) * 100,
+            'detector bbox AP50': det_metrics.get('coco/bbox_mAP_50', 0.0) * 100,
+            'pose keypoint AP (GT boxes)': pose_metrics['coco/AP'] * 100,
             'PoseTrack mAP': track_metrics['posetrack/mAP'],
             'PoseTrack MOTA': track_metrics['posetrack/MOTA'],
         }
