@@ -17,7 +17,8 @@ import sys
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a clone too
 
 from plugins.utils.cli import (add_common_args, apply_common_args,  # noqa: E402
-                               init_cpu_distributed, load_config)
+                               close_distributed, init_cpu_distributed,
+                               load_config)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -78,7 +79,10 @@ def main(argv=None) -> dict:
     from mmengine.runner import Runner
     runner = Runner.from_cfg(cfg)
     runner.load_checkpoint(args.checkpoint, map_location='cpu', strict=not args.non_strict)
-    return runner.test()
+    try:
+        return runner.test()
+    finally:
+        close_distributed()
 
 
 if __name__ == '__main__':

@@ -80,3 +80,12 @@ def init_cpu_distributed(cfg: Config) -> None:
         timeout = cfg.env_cfg.get('dist_cfg', {}).get('timeout')
         kwargs = {} if timeout is None else dict(timeout=timeout)
         dist.init_process_group(backend='gloo', **kwargs)
+
+
+def close_distributed() -> None:
+    """Leave the process group cleanly (a gloo group torn down at interpreter exit can abort
+    the process after the work is done)."""
+    import torch.distributed as dist
+    if dist.is_available() and dist.is_initialized():
+        dist.barrier()
+        dist.destroy_process_group()
