@@ -8,7 +8,7 @@ model = dict(
         _delete_=True,
         type='AffinityRefinement',
         backbone=dict(type='BNInception', first_layer=3, last_layer=7, widen_factor=0.25)))
-load_from = 'work_dirs/siamese_bninception-tiny_synthetic-192x144/epoch_2.pth'
+load_from = 'work_dirs/siamese_bninception-tiny_synthetic-192x144/epoch_6.pth'
 
 max_epochs = 2
 train_cfg = dict(by_epoch=True, max_epochs=max_epochs)

@@ -12,7 +12,7 @@ dataset_type = 'PoseTrack18Dataset'
 num_keypoints = 17
 input_size = (192, 144)
 map_size = (24, 18)  # output stride 8
-max_epochs = 2
+max_epochs = 6
 smoke_input_shape = (1, 6, 64, 64)  # an image pair stacked along channels
 
 codec = dict(type='CorrespondenceMaps', input_size=input_size, heatmap_size=map_size, sigma=1.0)
