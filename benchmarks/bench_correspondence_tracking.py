@@ -33,7 +33,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import plugins  # noqa: E402,F401
 from plugins.datasets.posetrack_json import (FrameAnnotation, VideoAnnotation,  # noqa: E402
-                                             iter_video_files, load_posetrack_video)
+                                             iter_video_files, load_posetrack_video,
+                                             prediction_video)
 from plugins.evaluation import evaluate_posetrack  # noqa: E402
 from plugins.registry import TRACKERS  # noqa: E402
 from plugins.tracking.pose_degradation import PoseDegradation  # noqa: E402
@@ -107,24 +108,7 @@ def track(video: VideoAnnotation, images: Dict[int, np.ndarray],
         seconds += time.perf_counter() - t0
     if hasattr(tracker, 'finalize'):
         results = tracker.finalize(results)
-    by_index = dict(zip(order, results))
-    frames = []
-    k = video.num_keypoints
-    for i, gt in enumerate(video.frames):
-        common = dict(image_id=gt.image_id, file_name=gt.file_name, frame_index=gt.frame_index,
-                      width=gt.width, height=gt.height)
-        if i not in by_index:
-            frames.append(FrameAnnotation.empty(num_keypoints=k, is_labeled=gt.is_labeled,
-                                                **common))
-            continue
-        r = by_index[i]
-        frames.append(FrameAnnotation(
-            is_labeled=True, keypoints=r.keypoints, keypoint_scores=r.keypoint_scores,
-            track_ids=r.track_ids, bboxes=r.bboxes,
-            head_bboxes=np.full((len(r), 4), np.nan, np.float32), bbox_scores=r.bbox_scores,
-            **common))
-    pred = VideoAnnotation(name=video.name, frames=frames, categories=video.categories,
-                           is_prediction=True)
+    pred = prediction_video(video, dict(zip(order, results)))
     return pred, seconds, len(order)
 
 

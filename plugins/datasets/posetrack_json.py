@@ -558,3 +558,35 @@ def load_posetrack_folder(folder: PathLike,
         wanted = set(names)
         files = [p for p in files if p.stem in wanted]
     return [load_posetrack_video(p) for p in files]
+
+
+def prediction_video(gt: VideoAnnotation, results: dict) -> VideoAnnotation:
+    """Predictions for the frames of ``gt`` from tracked poses.
+
+    Args:
+        gt: the ground-truth video (frame ids, names and sizes are copied).
+        results: frame position -> ``InstanceData`` with ``keypoints``, ``keypoint_scores``,
+            ``track_ids``, ``bboxes``, ``bbox_scores``; frames not in it are written empty.
+
+    Returns:
+        A prediction ``VideoAnnotation`` with one frame per ground-truth frame.
+    """
+    k = gt.num_keypoints
+    if not k:
+        k = next((r.keypoints.shape[1] for r in results.values()), 0)
+    frames = []
+    for i, frame in enumerate(gt.frames):
+        common = dict(image_id=frame.image_id, file_name=frame.file_name,
+                      frame_index=frame.frame_index, width=frame.width, height=frame.height)
+        if i not in results:
+            frames.append(FrameAnnotation.empty(num_keypoints=k, is_labeled=frame.is_labeled,
+                                                **common))
+            continue
+        res = results[i]
+        frames.append(FrameAnnotation(
+            is_labeled=True, keypoints=res.keypoints, keypoint_scores=res.keypoint_scores,
+            track_ids=res.track_ids, bboxes=res.bboxes,
+            head_bboxes=np.full((len(res), 4), np.nan, np.float32),
+            bbox_scores=res.bbox_scores, **common))
+    return VideoAnnotation(name=gt.name, frames=frames, categories=gt.categories,
+                           is_prediction=True)

@@ -38,7 +38,7 @@ if str(ROOT) not in sys.path:
 import plugins  # noqa: E402,F401  (registers the trackers)
 from plugins.datasets.posetrack_json import (FrameAnnotation, VideoAnnotation,  # noqa: E402
                                              dump_posetrack_video, iter_video_files,
-                                             load_posetrack_video)
+                                             load_posetrack_video, prediction_video)
 from plugins.registry import TRACKERS  # noqa: E402
 from plugins.tracking.base_tracker import BaseTracker  # noqa: E402
 from plugins.tracking.pose_degradation import (DEGRADATION_PRESETS,  # noqa: E402
@@ -143,23 +143,7 @@ def track_video(video: VideoAnnotation, tracker: BaseTracker, degradation: PoseD
     by_index = {}
     for i, det in zip(labeled, degraded):
         by_index[i] = tracker.update(None, det)
-    frames = []
-    k = video.num_keypoints or (video.frames[labeled[0]].keypoints.shape[1] if labeled else 0)
-    for i, gt in enumerate(video.frames):
-        common = dict(image_id=gt.image_id, file_name=gt.file_name, frame_index=gt.frame_index,
-                      width=gt.width, height=gt.height)
-        if i not in by_index:
-            frames.append(FrameAnnotation.empty(num_keypoints=k, is_labeled=gt.is_labeled,
-                                                **common))
-            continue
-        res = by_index[i]
-        frames.append(FrameAnnotation(
-            is_labeled=True, keypoints=res.keypoints, keypoint_scores=res.keypoint_scores,
-            track_ids=res.track_ids, bboxes=res.bboxes,
-            head_bboxes=np.full((len(res), 4), np.nan, np.float32),
-            bbox_scores=res.bbox_scores, **common))
-    return VideoAnnotation(name=video.name, frames=frames, categories=video.categories,
-                           is_prediction=True)
+    return prediction_video(video, by_index)
 
 
 def main(argv: Optional[List[str]] = None) -> dict:
