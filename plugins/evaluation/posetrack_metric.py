@@ -13,6 +13,7 @@ from plugins.registry import METRICS
 from .functional import evaluate_posetrack, keypoint_names_from_metainfo
 from .functional.flatten_videos import MODES
 from .posetrack_data_sample import frame_record_from_sample
+from .posetrack_gt_folder import frames_with_ground_truth, prediction_record_from_sample
 
 
 @METRICS.register_module()
@@ -28,6 +29,13 @@ class PoseTrackMetric(BaseMetric):
     the same frame (e.g. one per person crop) are merged: their predictions are concatenated,
     the ground truth of the first one is used.
 
+    Top-down test sets (one sample per person crop, e.g. mmpose's ``PoseTrack18Dataset`` in
+    ``topdown`` mode) set ``gt_dir``: the samples then only give predictions (``img_id`` /
+    ``img_path`` + ``pred_instances``), and the ground truth of every frame -- all its persons,
+    head boxes, ignore regions -- is read from the PoseTrack18 per-video files in ``gt_dir``.
+    Frames of a predicted video that got no prediction count as misses; videos without any
+    prediction are left out with a warning.
+
     Args:
         mode: ``'default'`` (correct values) or ``'poseval'`` (the official tool's numbers).
         joint_names: Keypoints to score; default: the PoseTrack joints found by name in the
@@ -36,6 +44,9 @@ class PoseTrackMetric(BaseMetric):
         dist_thresh: PCKh threshold in head sizes.
         outfile_prefix: If set, the predictions are also written as PoseTrack18 JSON files
             ``{outfile_prefix}/{video}.json`` (scorable by ``tools/eval_posetrack.py``).
+        gt_dir: Folder of PoseTrack18 per-video ground-truth files (e.g.
+            ``data/posetrack18/annotations/val``) for per-person (top-down) samples; ``None``:
+            the samples carry whole-frame ground truth.
         head_size_fallback: ``'head_segment'`` derives missing head boxes from the head
             joints (e.g. the Bonn PoseTrack data); ``None`` makes them an error.
         collect_device: ``'cpu'`` or ``'gpu'`` (results of all ranks are collected there).
@@ -50,7 +61,7 @@ class PoseTrackMetric(BaseMetric):
 
     def __init__(self, mode: str = 'default', joint_names: Optional[Sequence[str]] = None,
                  keypoint_names: Optional[Sequence[str]] = None, dist_thresh: float = 0.5,
-                 outfile_prefix: Optional[str] = None,
+                 outfile_prefix: Optional[str] = None, gt_dir: Optional[str] = None,
                  head_size_fallback: Optional[str] = None, collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
@@ -61,6 +72,7 @@ class PoseTrackMetric(BaseMetric):
         self.keypoint_names = list(keypoint_names) if keypoint_names is not None else None
         self.dist_thresh = float(dist_thresh)
         self.outfile_prefix = outfile_prefix
+        self.gt_dir = gt_dir
         self.head_size_fallback = head_size_fallback
         self.last_result = None
 
@@ -71,14 +83,17 @@ class PoseTrackMetric(BaseMetric):
             data_batch: Unused.
             data_samples: One data sample per frame (see the class doc).
         """
+        read = prediction_record_from_sample if self.gt_dir else frame_record_from_sample
         for sample in data_samples:
-            self.results.append(frame_record_from_sample(sample))
+            self.results.append(read(sample))
 
-    def _names(self, k: int) -> List[str]:
+    def _names(self, k: int, fallback: Optional[List[str]] = None) -> List[str]:
         if self.keypoint_names is not None:
             names = self.keypoint_names
         elif self.dataset_meta:
             names = keypoint_names_from_metainfo(self.dataset_meta)
+        elif fallback:
+            names = fallback
         else:
             raise ValueError('PoseTrackMetric: keypoint names unknown (no dataset_meta); set '
                              'keypoint_names=[...] in the metric config')
@@ -121,6 +136,19 @@ class PoseTrackMetric(BaseMetric):
             preds.append(VideoAnnotation(name=name, frames=p_frames, is_prediction=True))
         return gts, preds
 
+    def _frames_from_gt_dir(self, predictions: List[dict], logger: MMLogger) -> tuple:
+        """Whole-frame records from per-person predictions + the files in ``gt_dir``."""
+        ks = {r['keypoints'].shape[1] for r in predictions if len(r['keypoints'])}
+        if len(ks) > 1:
+            raise ValueError(f'PoseTrackMetric: predictions with different keypoint counts {ks}')
+        if not ks:
+            raise ValueError('PoseTrackMetric: every processed sample has zero predictions')
+        samples, skipped, names = frames_with_ground_truth(predictions, self.gt_dir, ks.pop())
+        if skipped:
+            logger.warning(f'PoseTrackMetric: {len(skipped)} videos of {self.gt_dir} have no '
+                           f'prediction and are not evaluated: {skipped[:5]}')
+        return [frame_record_from_sample(s) for s in samples], names
+
     def compute_metrics(self, results: List[dict]) -> Dict[str, float]:
         """Evaluate all collected frames.
 
@@ -133,12 +161,15 @@ class PoseTrackMetric(BaseMetric):
         logger = MMLogger.get_current_instance()
         if not results:
             raise ValueError('PoseTrackMetric: no frames were processed')
+        gt_names = None
+        if self.gt_dir:
+            results, gt_names = self._frames_from_gt_dir(results, logger)
         ks = {r['gt_keypoints'].shape[1] for r in results} | \
             {r['pred_keypoints'].shape[1] for r in results}
         ks.discard(0)
         if len(ks) > 1:
             raise ValueError(f'PoseTrackMetric: frames with different keypoint counts {ks}')
-        names = self._names(ks.pop() if ks else 0)
+        names = self._names(ks.pop() if ks else 0, gt_names)
         gts, preds = self._videos(results, len(names))
         if self.outfile_prefix:
             for video in preds:
