@@ -68,6 +68,7 @@ def track(input_source: str, pipeline, out_dir: str, write_video: bool = True,
 
     from plugins.apis import PoseTrackRenderer, VideoWriter, open_frame_reader
     from plugins.apis.posetrack_categories import keypoint_categories
+    from plugins.apis.tracked_json import add_tracked_frame, rewrite_tracked_json
     from plugins.datasets.posetrack_json import PoseTrackJsonWriter
 
     reader = open_frame_reader(input_source, fps=fps)
@@ -84,6 +85,8 @@ def track(input_source: str, pipeline, out_dir: str, write_video: bool = True,
         total = min(total or max_frames, max_frames)
     stats = dict(json=json_path, video=video_path, frames=0, persons=0, tracks=0)
     track_ids = set()
+    offline = pipeline.has_offline_stage
+    infos, results = [], []
     pipeline.reset()
     bar = tqdm(total=total, unit='frame', desc=reader.name, dynamic_ncols=True)
     try:
@@ -92,11 +95,12 @@ def track(input_source: str, pipeline, out_dir: str, write_video: bool = True,
                 break
             result = pipeline.step(frame.image)
             h, w = frame.image.shape[:2]
-            writer.add_instances(
-                image_id=frame.index, file_name=osp.join(reader.name, frame.name),
-                frame_index=frame.index, keypoints=result.keypoints,
-                keypoint_scores=result.keypoint_scores, track_ids=result.track_ids,
-                bboxes=result.bboxes, bbox_scores=result.bbox_scores, width=w, height=h)
+            info = dict(image_id=frame.index, file_name=osp.join(reader.name, frame.name),
+                        frame_index=frame.index, width=w, height=h)
+            add_tracked_frame(writer, info, result)
+            if offline:
+                infos.append(info)
+                results.append(result)
             if renderer is not None:
                 drawn = renderer.render(frame.image, result)
                 if video is not None:
@@ -119,6 +123,13 @@ def track(input_source: str, pipeline, out_dir: str, write_video: bool = True,
         if show:
             cv2.destroyAllWindows()
         stats['tracks'] = len(track_ids)
+    if offline and results:
+        # the tracker's whole-video pass (e.g. track merging; only when the whole input was
+        # read): final ids in the JSON, while the rendered video shows the online ids
+        results = pipeline.finalize(results)
+        rewrite_tracked_json(json_path, infos, results,
+                             keypoint_categories(pipeline.dataset_meta))
+        stats['tracks'] = len({int(t) for r in results for t in r.track_ids})
     return stats
 
 

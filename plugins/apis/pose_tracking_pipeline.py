@@ -161,21 +161,46 @@ class PoseTrackingPipeline:
         return poses if keep.all() else poses[keep]
 
     # ------------------------------------------------------------------ whole video
+    @property
+    def has_offline_stage(self) -> bool:
+        """Whether the tracker has a whole-video pass (:meth:`finalize` may change ids)."""
+        return bool(getattr(self.tracker, 'has_offline_stage', False))
+
+    def finalize(self, results: List[InstanceData]) -> List[InstanceData]:
+        """The tracker's offline pass over the video tracked since :meth:`reset` (e.g.
+        :class:`~plugins.tracking.CorrespondenceTracker`'s track merging).
+
+        Args:
+            results: the outputs of :meth:`step` for every frame since :meth:`reset`.
+
+        Returns:
+            The results with their final ``track_ids`` (unchanged for online-only trackers).
+        """
+        finalize = getattr(self.tracker, 'finalize', None)
+        if finalize is None:
+            return results
+        final = finalize(list(results))
+        if len(final) != len(results):
+            raise ValueError(f'{type(self.tracker).__name__}.finalize returned {len(final)} '
+                             f'frames for {len(results)}')
+        return final
+
     def run_video(self,
                   frames: Iterable[np.ndarray],
                   bboxes: Optional[Iterable[Optional[np.ndarray]]] = None,
-                  callback: Optional[Callable[[int, np.ndarray, InstanceData], None]] = None
-                  ) -> List[InstanceData]:
+                  callback: Optional[Callable[[int, np.ndarray, InstanceData], None]] = None,
+                  finalize: bool = True) -> List[InstanceData]:
         """Track a whole video from a fresh state.
 
         Args:
             frames: the frames in order (arrays, or :class:`~.frame_readers.Frame` records).
             bboxes: optional per-frame person boxes (instead of the detector).
             callback: called as ``callback(index, frame, result)`` after every frame (e.g. to
-                write results incrementally).
+                write results incrementally) with the online result.
+            finalize: run the tracker's offline pass (:meth:`finalize`) at the end.
 
         Returns:
-            One ``InstanceData`` with ``track_ids`` per frame.
+            One ``InstanceData`` with ``track_ids`` per frame (after the offline pass).
         """
         self.reset()
         box_iter = iter(bboxes) if bboxes is not None else None
@@ -187,7 +212,7 @@ class PoseTrackingPipeline:
             results.append(result)
             if callback is not None:
                 callback(index, image, result)
-        return results
+        return self.finalize(results) if finalize else results
 
     __call__ = run_video
 

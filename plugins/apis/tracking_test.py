@@ -69,6 +69,7 @@ def run_tracking_test(cfg: Config, args: Any) -> Dict[str, float]:
     from plugins.datasets.posetrack_json import PoseTrackJsonWriter
     from plugins.registry import DATASETS
     from .pose_renderer import PoseTrackRenderer
+    from .tracked_json import add_tracked_frame, rewrite_tracked_json
     from .video_writer import VideoWriter
 
     work_dir = cfg.get('work_dir') or './work_dirs/tracking_test'
@@ -104,8 +105,10 @@ def run_tracking_test(cfg: Config, args: Any) -> Dict[str, float]:
         pipeline.reset()
         video_out = (VideoWriter(osp.join(work_dir, show_dir, f'{name}.mp4'))
                      if show_dir else None)
-        with PoseTrackJsonWriter(osp.join(result_dir, f'{name}.json'), is_prediction=True,
-                                 categories=categories, flush_every=25) as writer:
+        json_path = osp.join(result_dir, f'{name}.json')
+        samples, infos, results = [], [], []
+        with PoseTrackJsonWriter(json_path, is_prediction=True, categories=categories,
+                                 flush_every=25) as writer:
             for frame in video['frames']:
                 image = cv2.imread(frame['img_path'], cv2.IMREAD_COLOR)
                 if image is None:
@@ -116,18 +119,23 @@ def run_tracking_test(cfg: Config, args: Any) -> Dict[str, float]:
                     visible = np.isfinite(frame['bbox']).all(axis=1)
                     boxes, scores = frame['bbox'][visible], frame['bbox_score'][visible]
                 result = pipeline.step(image, bboxes=boxes, bbox_scores=scores)
-                pred = dict(keypoints=result.keypoints, keypoint_scores=result.keypoint_scores,
-                            track_ids=result.track_ids)
-                evaluator.process(data_samples=[dict(frame, pred_instances=pred)])
                 h, w = image.shape[:2]
-                writer.add_instances(
-                    image_id=frame['img_id'], file_name=frame['img_path'],
-                    frame_index=frame['frame_index'], keypoints=result.keypoints,
-                    keypoint_scores=result.keypoint_scores, track_ids=result.track_ids,
-                    bboxes=result.bboxes, bbox_scores=result.bbox_scores, width=w, height=h)
+                info = dict(image_id=frame['img_id'], file_name=frame['img_path'],
+                            frame_index=frame['frame_index'], width=w, height=h)
+                add_tracked_frame(writer, info, result)
+                samples.append(frame)
+                infos.append(info)
+                results.append(result)
                 if video_out is not None:
                     video_out.write(renderer.render(image, result))
                 bar.update(1)
+        if pipeline.has_offline_stage:  # e.g. track merging: final ids for the whole video
+            results = pipeline.finalize(results)
+            rewrite_tracked_json(json_path, infos, results, categories)
+        for frame, result in zip(samples, results):
+            pred = dict(keypoints=result.keypoints, keypoint_scores=result.keypoint_scores,
+                        track_ids=result.track_ids)
+            evaluator.process(data_samples=[dict(frame, pred_instances=pred)])
         if video_out is not None:
             video_out.close()
     bar.close()

@@ -1,6 +1,6 @@
 """Online tracker interface shared by every tracker of the project."""
 from abc import ABCMeta, abstractmethod
-from typing import List, Optional
+from typing import Any, List, Optional
 
 import numpy as np
 from mmengine.structures import InstanceData
@@ -54,6 +54,23 @@ class BaseTracker(metaclass=ABCMeta):
         self.tracks: List[Track] = []
         self.frame_id = -1
         self._next_id = 0
+
+    @property
+    def has_offline_stage(self) -> bool:
+        """Whether :meth:`finalize` changes the ids of a whole video (False: online only)."""
+        return False
+
+    def finalize(self, results: List[InstanceData], frames: Any = None) -> List[InstanceData]:
+        """Offline pass over a whole video tracked since :meth:`reset` (e.g. track merging).
+
+        Args:
+            results: The per-frame outputs of :meth:`update`, in order.
+            frames: The video's frames, for trackers that need pixels.
+
+        Returns:
+            The results with final ``track_ids``; online trackers return them unchanged.
+        """
+        return results
 
     @property
     def active_tracks(self) -> List[Track]:

@@ -96,6 +96,11 @@ class CorrespondenceTracker(BaseTracker):
         self._frame_size: Optional[Tuple[int, int]] = None
 
     @property
+    def has_offline_stage(self) -> bool:
+        """Track merging is configured: :meth:`finalize` can change the ids."""
+        return self.merge_cfg is not None
+
+    @property
     def active_tracks(self) -> List[Track]:
         """Recent tracks that were not ended as duplicates."""
         return [t for t in super().active_tracks if not t.state.get('removed', False)]

@@ -135,3 +135,99 @@ def test_missing_pose_checkpoint_is_named(tiny_synthetic, tmp_path):
     with pytest.raises(FileNotFoundError, match='no_such.pth'):
         run_tracking_test(cfg, Namespace(checkpoint=str(tmp_path / 'no_such.pth'),
                                          show_dir=None))
+
+
+@TRACKERS.register_module(force=True)
+class OfflineOracleTracker(OracleTracker):
+    """Online: a new id in every frame (ground-truth id + 1000 x frame, so tracking alone
+    scores a switch per person-frame); offline :meth:`finalize` restores the ground-truth ids."""
+
+    has_offline_stage = True
+
+    def update(self, frame, instances):
+        self.frame_id += 1
+        out = super().update(frame, instances)
+        out.track_ids = out.track_ids + 1000 * self.frame_id
+        return out
+
+    def finalize(self, results, frames=None):
+        final = []
+        for r in results:
+            r = r.clone()
+            r.track_ids = r.track_ids % 1000
+            final.append(r)
+        return final
+
+
+def _offline_cfg(root, work_dir):
+    folder = str(root / 'annotations/val')
+    return tracking_cfg(root, work_dir, detector=None, pose_nms=None,
+                        pose_estimator=dict(type='OraclePoses', ann_folder=folder),
+                        tracker=dict(type='OfflineOracleTracker', ann_folder=folder))
+
+
+def test_offline_tracker_stage_is_applied_before_scoring_and_writing(tiny_synthetic, tmp_path):
+    """A tracker's whole-video pass (e.g. CorrespondenceTracker's track merging) gives the ids
+    that are scored and written: without it, MOTA would be far below 100."""
+    metrics = run_tracking_test(_offline_cfg(tiny_synthetic, tmp_path),
+                                Namespace(checkpoint='none', show_dir=None))
+    assert metrics['posetrack/MOTA'] == pytest.approx(100.0)
+    assert metrics['posetrack/IDSW'] == 0
+    for video in load_posetrack_folder(tiny_synthetic / 'annotations/val'):
+        pred = load_posetrack_video(tmp_path / 'tracking_results' / f'{video.name}.json')
+        assert sorted(np.concatenate([f.track_ids for f in pred.frames]).tolist()) == \
+            sorted(np.concatenate([f.track_ids for f in video.frames]).tolist())
+
+
+def test_run_video_finalizes_unless_told_not_to(tiny_synthetic, tmp_path):
+    from plugins.apis.tracking_test import build_tracking_pipeline
+    pipeline = build_tracking_pipeline(_offline_cfg(tiny_synthetic, tmp_path))
+    assert pipeline.has_offline_stage
+    video = load_posetrack_folder(tiny_synthetic / 'annotations/val')[0]
+    images = [np.zeros((120, 160, 3), np.uint8)] * len(video.frames)
+    boxes = [f.bboxes for f in video.frames]
+    seen = []
+    final = pipeline.run_video(images, bboxes=boxes,
+                               callback=lambda i, img, res: seen.append(res.track_ids.copy()))
+    online = pipeline.run_video(images, bboxes=boxes, finalize=False)
+    for i, frame in enumerate(video.frames):
+        assert final[i].track_ids.tolist() == frame.track_ids.tolist()
+        assert online[i].track_ids.tolist() == (frame.track_ids + 1000 * i).tolist()
+        assert seen[i].tolist() == online[i].track_ids.tolist()  # callbacks see online ids
+
+
+def test_track_tool_rewrites_the_json_after_an_offline_stage(tmp_path):
+    """tools/track.py: the JSON written frame by frame is replaced by the final ids."""
+    from test_track_tool_shared import load_track_tool
+
+    class FakePipeline:
+        dataset_meta = dict(keypoint_id2name={i: f'j{i}' for i in range(K)}, num_keypoints=K)
+        has_offline_stage = True
+
+        def reset(self):
+            self.t = -1
+
+        def step(self, frame):
+            self.t += 1
+            return InstanceData(keypoints=np.full((2, K, 2), 5.0, np.float32),
+                                keypoint_scores=np.ones((2, K), np.float32),
+                                bboxes=np.array([[0, 0, 9, 9], [10, 10, 19, 19]], np.float32),
+                                bbox_scores=np.ones(2, np.float32),
+                                track_ids=np.array([10 * self.t, 10 * self.t + 1]))
+
+        def finalize(self, results):
+            final = [r.clone() for r in results]
+            for r in final:
+                r.track_ids = r.track_ids % 10
+            return final
+
+    import cv2
+    folder = tmp_path / 'frames'
+    folder.mkdir()
+    for i in range(4):
+        cv2.imwrite(str(folder / f'{i:03d}.png'), np.zeros((32, 32, 3), np.uint8))
+    stats = load_track_tool().track(str(folder), FakePipeline(), str(tmp_path / 'out'),
+                                    write_video=False)
+    assert stats['frames'] == 4 and stats['tracks'] == 2
+    pred = load_posetrack_video(stats['json'])
+    assert [f.track_ids.tolist() for f in pred.frames] == [[0, 1]] * 4
