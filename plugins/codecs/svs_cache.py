@@ -7,13 +7,13 @@ no file or a complete one, and two workers writing the same key race harmlessly 
 identical). Unreadable files (e.g. truncated by a full disk) count as misses and are rewritten.
 """
 import os
-import tempfile
 import zipfile
 from pathlib import Path
 from typing import Optional, Union
 
 import numpy as np
 
+from plugins.utils.atomic_file import atomic_open
 from .svs_fitting import SVSFit
 
 _FIELDS = ('support_vectors', 'dual_coefs', 'channel_index', 'intercepts', 'valid')
@@ -52,14 +52,5 @@ class SVSFitCache:
 
     def put(self, key: str, fit: SVSFit) -> None:
         """Store ``fit`` under ``key`` atomically (temporary file + ``os.replace``)."""
-        path = self.path(key)
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f'.{key}.', suffix='.tmp')
-        try:
-            with os.fdopen(fd, 'wb') as f:
-                np.savez(f, **{k: getattr(fit, k) for k in _FIELDS}, gamma=np.float64(fit.gamma))
-            os.replace(tmp, path)
-        except BaseException:
-            if os.path.exists(tmp):
-                os.unlink(tmp)
-            raise
+        with atomic_open(self.path(key), 'wb') as f:
+            np.savez(f, **{k: getattr(fit, k) for k in _FIELDS}, gamma=np.float64(fit.gamma))

@@ -15,12 +15,13 @@ from __future__ import annotations
 import json
 import os
 import re
-import tempfile
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Sequence, Union
 
 import numpy as np
+
+from plugins.utils.atomic_file import atomic_open
 
 PathLike = Union[str, os.PathLike]
 
@@ -417,16 +418,8 @@ def video_to_json(video: VideoAnnotation) -> dict:
 
 def _atomic_write_text(path: Path, text: str) -> None:
     """Write ``text`` to a temporary file next to ``path`` and rename it over ``path``."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(prefix=f'.{path.name}.', suffix='.tmp', dir=path.parent)
-    try:
-        with os.fdopen(fd, 'w') as f:
-            f.write(text)
-        os.replace(tmp, path)
-    except BaseException:
-        if os.path.exists(tmp):
-            os.unlink(tmp)
-        raise
+    with atomic_open(path, 'w') as f:
+        f.write(text)
 
 
 def dump_posetrack_video(video: VideoAnnotation, path: PathLike) -> None:

@@ -84,6 +84,13 @@ def test_writer_leaves_valid_file_after_each_frame(tmp_path):
     assert [f.num_persons for f in video.frames] == [2, 0, 4, 1]
     np.testing.assert_allclose(video.frames[3].bboxes[0], [5, 5, 5, 5])
     assert not list(path.parent.glob('.*.tmp'))  # no temporary files left behind
+    # the permissions of a plain new file (the temporary file's 0600 is not kept)
+    import os
+    umask = os.umask(0)
+    os.umask(umask)
+    assert path.stat().st_mode & 0o777 == 0o666 & ~umask
+    (path.parent / 'plain.json').write_text('{}')
+    assert path.stat().st_mode & 0o777 == (path.parent / 'plain.json').stat().st_mode & 0o777
     with pytest.raises(RuntimeError, match='closed'):
         writer.add_frame(_frame(5, 1, rng, True))
 
