@@ -82,6 +82,7 @@ def main(argv=None) -> dict:
     try:
         return runner.test()
     finally:
+        del runner  # the DDP wrapper's process group must go while the interpreter is alive
         close_distributed()
 
 

@@ -92,6 +92,7 @@ def main(argv=None) -> None:
     try:
         runner.train()
     finally:
+        del runner  # the DDP wrapper's process group must go while the interpreter is alive
         close_distributed()
 
 

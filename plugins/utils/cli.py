@@ -83,9 +83,17 @@ def init_cpu_distributed(cfg: Config) -> None:
 
 
 def close_distributed() -> None:
-    """Leave the process group cleanly (a gloo group torn down at interpreter exit can abort
-    the process after the work is done)."""
+    """Leave the process group cleanly: a gloo group whose last reference (e.g. a
+    ``DistributedDataParallel`` reducer's) is dropped during interpreter finalisation can abort
+    the process (``terminate called without an active exception``) after the work is done. The
+    caller drops its runner first; the garbage collection here releases what is left, so the
+    group dies in :func:`destroy_process_group`, with the interpreter alive.
+    """
+    import gc
+
     import torch.distributed as dist
     if dist.is_available() and dist.is_initialized():
+        gc.collect()
         dist.barrier()
         dist.destroy_process_group()
+        gc.collect()
