@@ -30,7 +30,7 @@ import numpy as np
 from plugins.datasets.posetrack_json import FrameAnnotation
 
 
-def _get(obj: Any, key: str, default: Any = None) -> Any:
+def sample_field(obj: Any, key: str, default: Any = None) -> Any:
     """``obj[key]`` / ``obj.key`` / ``obj.metainfo[key]`` for dicts and data elements."""
     if obj is None:
         return default
@@ -44,7 +44,8 @@ def _get(obj: Any, key: str, default: Any = None) -> Any:
     return getattr(obj, key, default)
 
 
-def _numpy(value: Any, dtype: Any) -> Optional[np.ndarray]:
+def as_numpy(value: Any, dtype: Any) -> Optional[np.ndarray]:
+    """A numpy array of ``dtype`` from an array, list or (any-device) tensor; None stays None."""
     if value is None:
         return None
     if hasattr(value, 'detach'):
@@ -87,31 +88,31 @@ def frame_record_from_sample(sample: Any) -> dict:
         gt_visible, gt_track_ids, gt_head_bboxes, pred_keypoints, pred_scores,
         pred_track_ids)``; ``pred_track_ids`` is ``None`` when the predictions have none.
     """
-    img_path = _get(sample, 'img_path')
-    video = _get(sample, 'video_name')
+    img_path = sample_field(sample, 'img_path')
+    video = sample_field(sample, 'video_name')
     if video is None and img_path:
         video = Path(str(img_path)).parent.name
-    frame_index = _get(sample, 'frame_index', _get(sample, 'frame_id'))
+    frame_index = sample_field(sample, 'frame_index', sample_field(sample, 'frame_id'))
     if video is None or frame_index is None:
         raise KeyError('PoseTrackMetric: a data sample needs "video_name" (or "img_path") and '
                        f'"frame_index"; got keys {sorted(_keys(sample))}')
     where = f'video {video!r} frame {frame_index}'
-    gt = _get(sample, 'gt_instances')
+    gt = sample_field(sample, 'gt_instances')
     if gt is None:
-        if _get(sample, 'keypoints') is None:
+        if sample_field(sample, 'keypoints') is None:
             raise KeyError(f'PoseTrackMetric: {where}: data sample has neither "gt_instances" '
                            'nor ground-truth "keypoints" (a PoseTrackVideoDataset frame)')
         gt = sample  # a frame dict of PoseTrackVideoDataset: ground truth at the top level
-    g_kp = _numpy(_get(gt, 'keypoints'), np.float64)
+    g_kp = as_numpy(sample_field(gt, 'keypoints'), np.float64)
     if g_kp is None:
         raise KeyError(f'PoseTrackMetric: {where}: gt_instances has no "keypoints"')
-    g_vis = _numpy(_get(gt, 'keypoints_visible'), np.float64)
+    g_vis = as_numpy(sample_field(gt, 'keypoints_visible'), np.float64)
     if g_vis is None:
         raise KeyError(f'PoseTrackMetric: {where}: gt_instances has no "keypoints_visible"')
     if g_vis.ndim == 3:  # (N, K, 2) visibility + weight
         g_vis = g_vis[..., 0]
-    pred = _get(sample, 'pred_instances')
-    p_kp = _numpy(_get(pred, 'keypoints'), np.float64)
+    pred = sample_field(sample, 'pred_instances')
+    p_kp = as_numpy(sample_field(pred, 'keypoints'), np.float64)
     if p_kp is None:
         p_kp = np.zeros((0, 0, 2))
     n, m = len(g_kp), len(p_kp)
@@ -121,9 +122,9 @@ def frame_record_from_sample(sample: Any) -> dict:
                          f'keypoints_visible {g_vis.shape} do not match (N, K, 2) / (N, K)')
     g_kp = g_kp.reshape(n, k, 2)
     g_vis = g_vis.reshape(n, k)
-    g_tid = _numpy(_get(gt, 'track_ids'), np.int64)
+    g_tid = as_numpy(sample_field(gt, 'track_ids'), np.int64)
     g_tid = np.full(n, -1, np.int64) if g_tid is None else g_tid.reshape(n)
-    g_head = _numpy(_get(gt, 'head_bboxes', _get(gt, 'head_bbox')), np.float64)
+    g_head = as_numpy(sample_field(gt, 'head_bboxes', sample_field(gt, 'head_bbox')), np.float64)
     if g_head is None:
         raise KeyError(f'PoseTrackMetric: {where}: gt_instances has no "head_bboxes" (xyxy)')
     g_head = g_head.reshape(n, 4)
@@ -131,21 +132,21 @@ def frame_record_from_sample(sample: Any) -> dict:
         raise ValueError(f'PoseTrackMetric: {where}: predicted keypoints {p_kp.shape} do not '
                          f'match the {k} ground-truth keypoints')
     p_kp = p_kp.reshape(m, k, 2)
-    p_sc = _numpy(_get(pred, 'keypoint_scores'), np.float64)
+    p_sc = as_numpy(sample_field(pred, 'keypoint_scores'), np.float64)
     if p_sc is None:
         if m:
             raise KeyError(f'PoseTrackMetric: {where}: pred_instances has no '
                            '"keypoint_scores"')
         p_sc = np.zeros((0, k))
     p_sc = p_sc.reshape(m, k)
-    p_tid = _numpy(_get(pred, 'track_ids'), np.int64)
+    p_tid = as_numpy(sample_field(pred, 'track_ids'), np.int64)
     if p_tid is not None:
         p_tid = p_tid.reshape(m)
-    ignore = [np.asarray(_numpy(p, np.float64)).reshape(-1, 2)
-              for p in (_get(sample, 'ignore_regions') or [])]
-    img_id = _get(sample, 'img_id')
+    ignore = [np.asarray(as_numpy(p, np.float64)).reshape(-1, 2)
+              for p in (sample_field(sample, 'ignore_regions') or [])]
+    img_id = sample_field(sample, 'img_id')
     return dict(video=str(video), frame_index=int(frame_index),
-                is_labeled=bool(_get(sample, 'is_labeled', True)),
+                is_labeled=bool(sample_field(sample, 'is_labeled', True)),
                 img_id=None if img_id is None else int(img_id),
                 img_path=None if img_path is None else str(img_path), ignore_regions=ignore,
                 gt_keypoints=g_kp, gt_visible=g_vis, gt_track_ids=g_tid, gt_head_bboxes=g_head,

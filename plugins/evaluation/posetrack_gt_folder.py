@@ -15,7 +15,7 @@ from typing import Any, Dict, List, Optional, Sequence, Tuple
 import numpy as np
 
 from plugins.datasets.posetrack_json import VideoAnnotation, load_posetrack_folder
-from .posetrack_data_sample import _get, _numpy, frame_to_data_sample
+from .posetrack_data_sample import as_numpy, frame_to_data_sample, sample_field
 
 
 def prediction_record_from_sample(sample: Any) -> dict:
@@ -29,26 +29,26 @@ def prediction_record_from_sample(sample: Any) -> dict:
     Returns:
         ``dict(img_id, img_path, keypoints (M, K, 2), scores (M, K), track_ids or None)``.
     """
-    img_id = _get(sample, 'img_id')
-    img_path = _get(sample, 'img_path')
+    img_id = sample_field(sample, 'img_id')
+    img_path = sample_field(sample, 'img_path')
     if img_id is None and not img_path:
         raise KeyError('PoseTrackMetric(gt_dir=...): a data sample needs "img_id" or '
                        '"img_path" to find its frame in the ground-truth files')
-    pred = _get(sample, 'pred_instances')
+    pred = sample_field(sample, 'pred_instances')
     where = f'image {img_id if img_id is not None else img_path}'
-    kp = _numpy(_get(pred, 'keypoints'), np.float64)
+    kp = as_numpy(sample_field(pred, 'keypoints'), np.float64)
     if kp is None:
         raise KeyError(f'PoseTrackMetric: {where}: data sample has no pred_instances.keypoints')
     if kp.ndim != 3 or kp.shape[-1] not in (2, 3):
         raise ValueError(f'PoseTrackMetric: {where}: predicted keypoints have shape {kp.shape}, '
                          'expected (M, K, 2)')
     kp = kp[..., :2]
-    sc = _numpy(_get(pred, 'keypoint_scores'), np.float64)
+    sc = as_numpy(sample_field(pred, 'keypoint_scores'), np.float64)
     if sc is None or sc.size != kp.shape[0] * kp.shape[1]:
         raise ValueError(f'PoseTrackMetric: {where}: pred_instances.keypoint_scores '
                          f'{None if sc is None else sc.shape} does not match keypoints '
                          f'{kp.shape}')
-    tid = _numpy(_get(pred, 'track_ids'), np.int64)
+    tid = as_numpy(sample_field(pred, 'track_ids'), np.int64)
     return dict(img_id=None if img_id is None else int(img_id),
                 img_path=None if img_path is None else str(img_path),
                 keypoints=kp, scores=sc.reshape(kp.shape[:2]),

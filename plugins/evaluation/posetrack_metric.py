@@ -170,6 +170,11 @@ class PoseTrackMetric(BaseMetric):
         if len(ks) > 1:
             raise ValueError(f'PoseTrackMetric: frames with different keypoint counts {ks}')
         names = self._names(ks.pop() if ks else 0, gt_names)
+        if gt_names and list(gt_names) != list(names):
+            raise ValueError(f'PoseTrackMetric: the keypoints of the files in {self.gt_dir} '
+                             f'({list(gt_names)}) are not those of the predictions ({names}); '
+                             'the ground truth would be compared joint by joint in the wrong '
+                             'order')
         gts, preds = self._videos(results, len(names))
         if self.outfile_prefix:
             for video in preds:

@@ -108,6 +108,14 @@ def test_bad_inputs_name_the_problem(posetrack18, tmp_path):
     metric.process(None, short)
     with pytest.raises(ValueError, match='have \\[17\\] keypoints per person, the predictions 14'):
         metric.evaluate(len(short))
+    swapped = PoseTrackMetric(gt_dir=str(root / 'annotations' / 'val'))
+    meta = dict(dataset.metainfo)
+    names = dict(meta['keypoint_id2name'])
+    names[1], names[2] = names[2], names[1]  # head_bottom <-> head_top
+    swapped.dataset_meta = dict(meta, keypoint_id2name=names)
+    swapped.process(None, _person_samples(dataset))
+    with pytest.raises(ValueError, match='wrong order'):
+        swapped.evaluate(len(dataset))
     no_pred = PoseDataSample(metainfo=dict(img_id=1))
     with pytest.raises(KeyError, match='pred_instances.keypoints'):
         PoseTrackMetric(gt_dir='x').process(None, [no_pred])
