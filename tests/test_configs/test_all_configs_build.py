@@ -56,3 +56,40 @@ def test_config_builds_and_forwards(path):
     with torch.no_grad():
         out = model(torch.rand(shape), None, mode='tensor')
     _assert_finite(out, str(path))
+
+
+def _metric_prefixes(evaluator_cfg, scope: str) -> set:
+    """Prefixes (``'coco'``, ``'posetrack'``, ...) of the metric keys an evaluator reports."""
+    if scope == 'mmdet':
+        from mmdet.registry import METRICS
+    else:
+        from mmpose.registry import METRICS
+    cfgs = evaluator_cfg if isinstance(evaluator_cfg, (list, tuple)) else [evaluator_cfg]
+    prefixes = set()
+    for m in cfgs:
+        if isinstance(m, dict) and m.get('type') == 'Evaluator':
+            prefixes |= _metric_prefixes(m.get('metrics', []), scope)
+            continue
+        cls = METRICS.get(m['type'])
+        assert cls is not None, f'unknown metric type {m["type"]!r}'
+        prefixes.add(m.get('prefix') or getattr(cls, 'default_prefix', None))
+    return prefixes
+
+
+@pytest.mark.parametrize('path', CONFIGS, ids=[str(p.relative_to(ROOT)) for p in CONFIGS])
+def test_save_best_names_a_metric_the_evaluator_reports(path):
+    """``save_best='coco/AP'`` with an evaluator that reports ``posetrack/...`` fails only at the
+    first validation, after an epoch of (GPU) training: catch it here."""
+    cfg = Config.fromfile(str(path))
+    ckpt = cfg.get('default_hooks', {}).get('checkpoint') or {}
+    best = ckpt.get('save_best')
+    if not best or cfg.get('val_evaluator') is None:
+        return
+    scope = cfg.get('default_scope', 'mmpose')
+    init_default_scope(scope)
+    prefixes = _metric_prefixes(cfg.val_evaluator, scope)
+    for key in ([best] if isinstance(best, str) else best):
+        if key == 'auto' or '/' not in key:
+            continue
+        assert key.split('/')[0] in prefixes, (
+            f'{path.name}: save_best={key!r} but the val_evaluator reports {sorted(prefixes)}/...')

@@ -14,3 +14,5 @@ data_root = 'data/posetrack18/'  # as in the base
 val_evaluator = dict(_delete_=True, type='PoseTrackMetric', mode='poseval',
                      gt_dir=data_root + 'annotations/val')
 test_evaluator = val_evaluator
+# the base keeps the best checkpoint by mmpose's 'posetrack18/Total AP'
+default_hooks = dict(checkpoint=dict(save_best='posetrack/mAP', rule='greater'))
