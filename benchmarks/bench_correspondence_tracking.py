@@ -32,7 +32,7 @@ from mmengine.structures import InstanceData
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
 import plugins  # noqa: E402,F401
-from plugins.datasets.posetrack_json import (FrameAnnotation, VideoAnnotation,  # noqa: E402
+from plugins.datasets.posetrack_json import (VideoAnnotation,  # noqa: E402
                                              iter_video_files, load_posetrack_video,
                                              prediction_video)
 from plugins.evaluation import evaluate_posetrack  # noqa: E402
@@ -76,22 +76,13 @@ def build_tracker(spec: str):
     return TRACKERS.build(tcfg)
 
 
-def gt_instances(frame: FrameAnnotation) -> InstanceData:
-    inst = InstanceData()
-    inst.keypoints = frame.keypoints
-    inst.keypoint_scores = frame.keypoint_scores
-    inst.bboxes = frame.bboxes
-    inst.track_ids = frame.track_ids
-    return inst
-
-
 def degrade(video: VideoAnnotation, preset: str, seed: int) -> Dict[int, InstanceData]:
     """Seeded detector-like poses of the labeled frames (same for every tracker)."""
     labeled = [i for i, f in enumerate(video.frames) if f.is_labeled]
     w = max(f.width for f in video.frames)
     h = max(f.height for f in video.frames)
     rng = np.random.default_rng([seed, zlib.crc32(video.name.encode())])
-    out = PoseDegradation.from_preset(preset)([gt_instances(video.frames[i]) for i in labeled],
+    out = PoseDegradation.from_preset(preset)([video.frames[i].to_instances() for i in labeled],
                                               rng, extent=(0, 0, w, h))
     return dict(zip(labeled, out))
 

@@ -179,26 +179,17 @@ def main(argv=None) -> dict:
 
     det_ckpt, pose_ckpt = osp.join(wd, 'detector.pth'), osp.join(wd, 'pose.pth')
     if not args.skip_train:
-        det_opts = data_options(data, train_data)
-        if args.det_epochs:
-            det_opts += [f'train_cfg.max_epochs={args.det_epochs}',
-                         f'train_cfg.val_interval={args.det_epochs}',
-                         f'default_hooks.checkpoint.interval={args.det_epochs}']
-        steps.run('train detector', ['tools/train.py', DET_CONFIG, '--work-dir',
-                                     osp.join(wd, 'detector'), '--no-validate',
-                                     '--cfg-options'] + det_opts,
-                  log=osp.join(wd, 'train_detector.log'))
-        shutil.copyfile(final_checkpoint(osp.join(wd, 'detector')), det_ckpt)
-        pose_opts = data_options(data, train_data)
-        if args.pose_epochs:
-            pose_opts += [f'train_cfg.max_epochs={args.pose_epochs}',
-                          f'train_cfg.val_interval={args.pose_epochs}',
-                          f'default_hooks.checkpoint.interval={args.pose_epochs}']
-        steps.run('train pose model', ['tools/train.py', POSE_CONFIG, '--work-dir',
-                                       osp.join(wd, 'pose'), '--no-validate',
-                                       '--cfg-options'] + pose_opts,
-                  log=osp.join(wd, 'train_pose.log'))
-        shutil.copyfile(final_checkpoint(osp.join(wd, 'pose')), pose_ckpt)
+        for step, config, name, epochs, ckpt in (
+                ('train detector', DET_CONFIG, 'detector', args.det_epochs, det_ckpt),
+                ('train pose model', POSE_CONFIG, 'pose', args.pose_epochs, pose_ckpt)):
+            opts = data_options(data, train_data)
+            if epochs:
+                opts += [f'train_cfg.max_epochs={epochs}', f'train_cfg.val_interval={epochs}',
+                         f'default_hooks.checkpoint.interval={epochs}']
+            steps.run(step, ['tools/train.py', config, '--work-dir', osp.join(wd, name),
+                             '--no-validate', '--cfg-options'] + opts,
+                      log=osp.join(wd, f'train_{name}.log'))
+            shutil.copyfile(final_checkpoint(osp.join(wd, name)), ckpt)
     for path in (det_ckpt, pose_ckpt):
         if not osp.isfile(path):
             raise SystemExit(f'[demo] {path} missing (run without --skip-train)')

@@ -114,6 +114,13 @@ class FrameAnnotation:
         """Number of persons ``N``."""
         return len(self.keypoints)
 
+    def to_instances(self) -> 'InstanceData':
+        """The persons as an mmengine ``InstanceData`` (``keypoints``, ``keypoint_scores`` --
+        visibility for ground truth --, ``bboxes``, ``track_ids``; arrays shared)."""
+        from mmengine.structures import InstanceData
+        return InstanceData(keypoints=self.keypoints, keypoint_scores=self.keypoint_scores,
+                            bboxes=self.bboxes, track_ids=self.track_ids)
+
     @classmethod
     def empty(cls, image_id: int, file_name: str, frame_index: int, num_keypoints: int,
               is_labeled: bool = False, **kwargs: Any) -> 'FrameAnnotation':

@@ -29,14 +29,13 @@ from typing import Dict, List, Optional
 
 import numpy as np
 from mmengine.config import Config, DictAction
-from mmengine.structures import InstanceData
 
 ROOT = Path(__file__).resolve().parents[2]
 if str(ROOT) not in sys.path:
     sys.path.insert(0, str(ROOT))
 
 import plugins  # noqa: E402,F401  (registers the trackers)
-from plugins.datasets.posetrack_json import (FrameAnnotation, VideoAnnotation,  # noqa: E402
+from plugins.datasets.posetrack_json import (VideoAnnotation,  # noqa: E402
                                              dump_posetrack_video, iter_video_files,
                                              load_posetrack_video, prediction_video)
 from plugins.registry import TRACKERS  # noqa: E402
@@ -105,16 +104,6 @@ def tracker_config(spec: str, options: Dict, metainfo: Optional[str]) -> dict:
     return tcfg
 
 
-def frame_instances(frame: FrameAnnotation) -> InstanceData:
-    """Ground truth of one frame as ``InstanceData`` (visibility as ``keypoint_scores``)."""
-    inst = InstanceData()
-    inst.keypoints = frame.keypoints
-    inst.keypoint_scores = frame.keypoint_scores
-    inst.bboxes = frame.bboxes
-    inst.track_ids = frame.track_ids
-    return inst
-
-
 def video_seed(seed: int, name: str) -> np.random.Generator:
     """A generator seeded by the global seed and the video name (order-independent)."""
     return np.random.default_rng([int(seed), zlib.crc32(name.encode())])
@@ -137,7 +126,7 @@ def track_video(video: VideoAnnotation, tracker: BaseTracker, degradation: PoseD
     width = max((f.width for f in video.frames), default=0)
     height = max((f.height for f in video.frames), default=0)
     extent = (0, 0, width, height) if width and height else None
-    degraded = degradation([frame_instances(video.frames[i]) for i in labeled],
+    degraded = degradation([video.frames[i].to_instances() for i in labeled],
                            video_seed(seed, video.name), extent=extent)
     tracker.reset()
     by_index = {}
