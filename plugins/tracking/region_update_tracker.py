@@ -79,6 +79,8 @@ class RegionUpdateTracker(BaseTracker, BaseProposalSource):
         assignment: ``'greedy'`` or ``'hungarian'``.
         max_age: frames a live track may go unmatched and still be continued.
         min_keypoint_score: joints scored at or below it do not shape regions.
+        **kwargs: lifecycle options of :class:`BaseTracker` (``num_tentatives``,
+            ``ended_history``).
     """
 
     uses_tracked = True
@@ -92,7 +94,8 @@ class RegionUpdateTracker(BaseTracker, BaseProposalSource):
                  match_threshold: float = 0.3,
                  assignment: str = 'greedy',
                  max_age: int = 1,
-                 min_keypoint_score: float = 0.0) -> None:
+                 min_keypoint_score: float = 0.0,
+                 **kwargs) -> None:
         if isinstance(failure_scorer, dict):
             failure_scorer = POSE_STAGES.build(failure_scorer)
         if failure_scorer is not None and not callable(failure_scorer):
@@ -108,7 +111,7 @@ class RegionUpdateTracker(BaseTracker, BaseProposalSource):
         self.detect_every = detect_every
         self.duplicate_iou = float(duplicate_iou)
         super().__init__(match_threshold=match_threshold, assignment=assignment,
-                         max_age=max_age, min_keypoint_score=min_keypoint_score)
+                         max_age=max_age, min_keypoint_score=min_keypoint_score, **kwargs)
 
     def reset(self) -> None:
         super().reset()
