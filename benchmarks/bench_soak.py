@@ -153,7 +153,8 @@ def soak(name: str, frames: int, persons: int, out_dir: str) -> Dict[int, tuple]
             n = index + 1
             if n in checkpoints:
                 window = sink.times[-500:]
-                marks[n] = (rss_mb(), 1e3 * float(np.mean(window)),
+                marks[n] = (rss_mb(), 1e3 * float(np.median(window)),
+                            1e3 * float(np.mean(sink.times)),
                             len(getattr(pipe.tracker, 'tracks', [])),
                             time.perf_counter() - t_start)
 
@@ -171,7 +172,8 @@ def soak(name: str, frames: int, persons: int, out_dir: str) -> Dict[int, tuple]
 
     VideoRunner(pipe, [sink, Probe()]).run(
         frames_iter, bboxes=boxes(),
-        video=VideoInfo(name=f'soak_{name}', dataset_meta=SpreadPoses.dataset_meta))
+        video=VideoInfo(name=f'soak_{name}', num_frames=frames,  # a video of known length
+                        dataset_meta=SpreadPoses.dataset_meta))
     marks['tracks_started'] = pipe.tracker.num_started
     marks['json_mb'] = os.path.getsize(sink.path) / 2**20
     return marks
@@ -188,13 +190,15 @@ def main(argv=None) -> None:
     out = args.out or tempfile.mkdtemp(prefix='soak_')
     print(f'{args.frames} frames, {args.persons} persons at a time, {W}x{H} frames, '
           f'JSON in {out}')
-    print(f'{"tracker":<22} {"frame":>6} {"RSS MB":>8} {"write ms":>9} {"live tracks":>11} '
-          f'{"elapsed s":>9}')
+    print(f'{"tracker":<22} {"frame":>6} {"RSS MB":>8} {"write ms":>9} {"mean so far":>11} '
+          f'{"live tracks":>11} {"elapsed s":>9}')
+    print('(write ms: median of the last 500 frames\' JSON writes; mean so far: all writes)')
     for name in args.trackers:
         marks = soak(name, args.frames, args.persons, out)
         for n in sorted(k for k in marks if isinstance(k, int)):
-            rss, write_ms, live, elapsed = marks[n]
-            print(f'{name:<22} {n:>6} {rss:>8.1f} {write_ms:>9.3f} {live:>11} {elapsed:>9.1f}')
+            rss, write_ms, mean_ms, live, elapsed = marks[n]
+            print(f'{name:<22} {n:>6} {rss:>8.1f} {write_ms:>9.3f} {mean_ms:>11.3f} {live:>11} '
+                  f'{elapsed:>9.1f}')
         print(f'{name:<22} tracks started: {marks["tracks_started"]}, '
               f'JSON {marks["json_mb"]:.1f} MB')
         sys.stdout.flush()
