@@ -267,3 +267,19 @@ def test_geometry_helpers_against_hand_computed_values():
     assert greedy_suppression(sim, 0.92, scores=[0.5, 0.9, 0.1]).tolist() == [1, 0]
     import torch
     assert to_numpy(torch.ones(2), np.float32).dtype == np.float32
+
+
+def test_device_reaches_every_stage_config():
+    from plugins.apis.tracking_test import with_device
+    cfg = dict(type='PoseTrackingPipeline', device='cpu',
+               detector=dict(config='d.py', device='cpu'), pose_estimator=dict(config='p.py'),
+               tracker=dict(type='RegionUpdateTracker', failure_scorer=dict(
+                   type='DetectorRegionScorer', config='d.py', device='cpu')),
+               recovery=dict(type='R', device='cpu'), models=dict(net=dict(device='cpu')),
+               proposal_sources=[dict(type='S', device='cpu')])
+    out = with_device(cfg, 'cuda:1')
+    assert out['device'] == out['detector']['device'] == 'cuda:1'
+    assert out['tracker']['failure_scorer']['device'] == 'cuda:1'
+    assert out['recovery']['device'] == out['models']['net']['device'] == 'cuda:1'
+    assert out['proposal_sources'][0]['device'] == 'cuda:1'
+    assert 'device' not in out['pose_estimator']  # gets the pipeline's when built
