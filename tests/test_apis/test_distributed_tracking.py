@@ -141,7 +141,8 @@ def test_track_tool_input_forms(tmp_path):
     ({'SLURM_PROCID': '2', 'SLURM_NTASKS': '4'}, (2, 4))])
 def test_track_tool_rank_from_launcher_env(monkeypatch, env, expected):
     for key in ('RANK', 'WORLD_SIZE', 'SLURM_PROCID', 'SLURM_NTASKS'):
-        monkeypatch.delenv(key, raising=False)
+        monkeypatch.setenv(key, '')
+        monkeypatch.delenv(key)
     for key, value in env.items():
         monkeypatch.setenv(key, value)
     assert load_track_tool().rank_and_world() == expected
@@ -197,12 +198,14 @@ def test_track_tool_many_inputs_resume_and_shards(tmp_path, box_pipeline_config)
 
 
 def test_slurm_launcher_environment_for_a_gloo_group(monkeypatch):
+    # (must leave no RANK / WORLD_SIZE behind: tools/track.py would shard by them)
     """--launcher slurm on CPU: RANK / WORLD_SIZE / MASTER_* come from srun's variables."""
     import torch.distributed as dist
 
     from plugins.utils.cli import init_tracking_distributed
     for key in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT'):
-        monkeypatch.delenv(key, raising=False)
+        monkeypatch.setenv(key, '')  # records the old value, so teardown restores it
+        monkeypatch.delenv(key)
     monkeypatch.setenv('SLURM_PROCID', '1')
     monkeypatch.setenv('SLURM_NTASKS', '2')
     monkeypatch.setenv('SLURM_LOCALID', '1')
