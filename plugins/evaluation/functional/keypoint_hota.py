@@ -121,8 +121,14 @@ def keypoint_hota(fv: FlatVideos, dist: np.ndarray, pair_gt: np.ndarray,
                                    np.nonzero(g_present)[1]), 1)
         np.add.at(p_frame_joints, (pr.frame[np.nonzero(p_present)[0]],
                                    np.nonzero(p_present)[1]), 1)
-        g_persons = np.bincount(gt.frame[g_present.any(1)], minlength=n_frames)
-        p_persons = np.bincount(pr.frame[p_present.any(1)], minlength=n_frames)
+        # persons the kit keeps: all, except in frames with ignore regions, where a person
+        # without a joint left (outside the regions, coordinates > 0) is removed
+        def persons(poses, present):
+            keep = np.where(fv.frame_has_ignore[poses.frame], present.any(1), True)
+            return np.bincount(poses.frame[keep], minlength=n_frames)
+
+        g_persons = persons(gt, g_present)
+        p_persons = persons(pr, p_present)
         seq_g = sums.num_gt.reshape(n_videos, n_joints)
         seq_p = sums.num_pred.reshape(n_videos, n_joints)
         for f in np.flatnonzero((g_persons == 0) | (p_persons == 0)):
