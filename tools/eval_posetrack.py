@@ -106,6 +106,8 @@ def check_finite(video: VideoAnnotation, source: str) -> None:
     """Raise naming file, frame, person and field where keypoints or scores are NaN / inf
     (the evaluation would otherwise treat them silently as missing joints)."""
     for f in video.frames:
+        if not f.num_persons:
+            continue
         for name, arr in (('keypoints', f.keypoints), ('scores' if video.is_prediction else
                                                        'keypoints (visibility)',
                                                        f.keypoint_scores)):

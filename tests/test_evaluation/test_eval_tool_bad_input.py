@@ -13,7 +13,8 @@ ROOT = Path(__file__).resolve().parents[2]
 
 
 def _write(tmp_path):
-    gt = video([gt_frame(t, [(1, (10.0 + t, 50.0)), (2, (90.0, 40.0))]) for t in range(3)])
+    gt = video([gt_frame(t, [(1, (10.0 + t, 50.0)), (2, (90.0, 40.0))]) for t in range(3)]
+               + [gt_frame(3, [])])  # a labeled frame with nobody
     dump_posetrack_video(gt, tmp_path / 'gt' / 'tiny.json')
     dump_posetrack_video(perfect_predictions(gt), tmp_path / 'pred' / 'tiny.json')
     return tmp_path / 'pred' / 'tiny.json'
