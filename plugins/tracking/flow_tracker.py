@@ -8,7 +8,8 @@ from mmengine.structures import InstanceData
 
 from plugins.registry import TRACKERS
 from plugins.utils.optical_flow import FLOW_METHODS, compute_flow, resize_flow, warp_points
-from .oks_tracker import DEFAULT_METAINFO, OKSTracker
+from .frame_context import FrameContext
+from .oks_tracker import OKSTracker
 from .track import Track
 
 
@@ -34,6 +35,8 @@ class FlowTracker(OKSTracker):
         missing_frame: ``'oks'`` or ``'error'`` (see above).
         metainfo, sigmas, match_threshold, assignment, max_age, min_keypoint_score, area_mode:
             as :class:`OKSTracker` (default assignment here is ``'greedy'``).
+        **kwargs: lifecycle options of :class:`BaseTracker` (``num_tentatives``,
+            ``ended_history``).
     """
 
     def __init__(self,
@@ -41,13 +44,14 @@ class FlowTracker(OKSTracker):
                  flow_kwargs: Optional[dict] = None,
                  flow_downscale: float = 1.0,
                  missing_frame: str = 'oks',
-                 metainfo: Optional[Union[str, dict]] = DEFAULT_METAINFO,
+                 metainfo: Optional[Union[str, dict]] = None,
                  sigmas: Optional[Sequence[float]] = None,
                  match_threshold: float = 0.3,
                  assignment: str = 'greedy',
                  max_age: int = 1,
                  min_keypoint_score: float = 0.0,
-                 area_mode: str = 'mean') -> None:
+                 area_mode: str = 'mean',
+                 **kwargs) -> None:
         if flow_method not in FLOW_METHODS:
             raise ValueError(f'flow_method must be one of {FLOW_METHODS}, got {flow_method!r}')
         if not flow_downscale >= 1:
@@ -60,7 +64,7 @@ class FlowTracker(OKSTracker):
         self.missing_frame = missing_frame
         super().__init__(metainfo=metainfo, sigmas=sigmas, match_threshold=match_threshold,
                          assignment=assignment, max_age=max_age,
-                         min_keypoint_score=min_keypoint_score, area_mode=area_mode)
+                         min_keypoint_score=min_keypoint_score, area_mode=area_mode, **kwargs)
 
     def reset(self) -> None:
         """Forget tracks and the previous frame."""
@@ -136,10 +140,14 @@ class FlowTracker(OKSTracker):
             track.state['flow_pose'] = pose
             track.state['flow_frame'] = self.frame_id
 
+    def prepare(self, ctx: FrameContext, instances: InstanceData) -> None:
+        """Propagate the active tracks into this frame (the flow is computed once)."""
+        self.propagate(self.active_tracks, ctx.image)
+
     def reference_poses(self, tracks: List[Track], instances: InstanceData,
                         frame: Optional[np.ndarray]) -> np.ndarray:
-        """(T, K, 2) track poses propagated into the current frame by optical flow."""
-        self.propagate(tracks, frame)
+        """(T, K, 2) track poses propagated into the current frame by optical flow (done in
+        :meth:`prepare`)."""
         return np.stack([t.state['flow_pose'] for t in tracks])
 
     def start_track(self, instances: InstanceData, index: int,
