@@ -29,7 +29,7 @@ from typing import Dict
 import numpy as np
 
 from .flatten_videos import FlatVideos
-from .hota import ALPHAS, HOTA_ARRAY_FIELDS, HotaSums, hota_matches, hota_sums
+from .hota import HOTA_ARRAY_FIELDS, HotaSums, hota_matches, hota_sums
 
 #: Summary keys of keypoint HOTA (percent, averaged over thresholds).
 HOTA_KEYS = ('HOTA', 'DetA', 'AssA', 'LocA', 'DetRe', 'DetPr', 'AssRe', 'AssPr')
