@@ -13,7 +13,7 @@ load_from = 'work_dirs/td-hmo-2stage_bninception_coco-256x192/best_coco_AP_epoch
 
 model = dict(
     backbone=dict(_delete_=True, type='BNInception', first_layer=1, last_layer=17,
-                  init_cfg=None),
+                  out_layers=(2, 17), init_cfg=None),
     head=dict(
         _delete_=True,
         type='TwoStageHeatmapOffsetHead',
@@ -21,7 +21,16 @@ model = dict(
         num_keypoints=17,
         deconv_out_channels=(256, 256),
         deconv_kernel_sizes=(4, 4),
-        stage2_channels=(256, 256),
+        # stage 2 (paper, supplementary): BN-Inception layers 3-17 on the backbone's layer-2
+        # features (conv2_reduce, 64 channels at stride 4 = the 64x48 map) + stage 1's
+        # heatmaps and offsets, two deconvolutions back to the map. stage2='light' (two 3x3
+        # convolutions on stage 1's features, not the paper's) is the cheap named option.
+        stage2='bn_inception',
+        stage2_feat_index=0,
+        stage2_feat_channels=64,
+        stage2_backbone=dict(type='BNInception', first_layer=3, last_layer=17, init_cfg=None),
+        stage2_deconv_out_channels=(256, 256),
+        stage2_deconv_kernel_sizes=(4, 4),
         loss=dict(type='BCELoss', use_target_weight=True),
         loss_offset=dict(type='L1Loss', use_target_weight=True, loss_weight=1.0),
         decoder=codec),
