@@ -300,3 +300,29 @@ def test_propagate_keypoints_equals_the_former_tracker_and_recovery_path():
     np.testing.assert_allclose(new.affinity_at(det, 1),
                                net.affinity_at(maps, apply_affine(det, mats[1]), 1).numpy(),
                                atol=1e-6)
+
+
+def test_correspondence_pck_hand_computed():
+    """corr/PCK counts query joints still in image 2; radius = thr * longer input side."""
+    from plugins.evaluation.correspondence_pck import CorrespondencePCK
+    metric = CorrespondencePCK(thr=0.05)  # 0.05 * 192 = 9.6 px
+    truth = np.zeros((1, 4, 2))
+    pred = truth + np.array([[[5, 0], [0, 20], [3, 4], [50, 50]]], float)
+    sample = dict(gt_instances=dict(pair_keypoints=truth,
+                                    pair_keypoints_visible=np.array([[1, 1, 1, 0]])),
+                  gt_instance_labels=dict(affinity_weights=torch.tensor([[1.0, 1.0, 0.0, 1.0]])),
+                  pred_instances=dict(keypoints=pred), input_size=(192, 144))
+    metric.process(None, [sample])
+    out = metric.compute_metrics(metric.results)
+    # counted: joint 0 (5 px, hit) and joint 1 (20 px, miss); joint 2 has no query, 3 left
+    assert out['PCK'] == pytest.approx(0.5)
+    assert out['EPE'] == pytest.approx(12.5)
+    with pytest.raises(ValueError, match='pair_keypoints'):
+        metric.process(None, [dict(gt_instances={}, pred_instances=dict(keypoints=pred))])
+
+
+def test_seeded_pairs_repeat_per_image():
+    from plugins.datasets.transforms.affine_pair import AffineImagePair
+    t = AffineImagePair(INPUT, seed=0)
+    a, b = t.sample_params('x.jpg'), t.sample_params('x.jpg')
+    assert a == b and t.sample_params('y.jpg') != a
