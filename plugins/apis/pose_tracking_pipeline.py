@@ -48,6 +48,8 @@ class PoseTrackingPipeline:
             :meth:`step` (coordinates ``(0, 0)``, score 0: the PoseTrack convention, so they
             count neither as detections for MOTA nor for AP). Applied after tracking: NMS,
             recovery and tracker see every joint. ``None`` reports all joints.
+        min_keypoints: output poses with fewer joints scored >= ``keypoint_score_thr`` are
+            dropped (false-positive pruning; 0 keeps all).
     """
 
     def __init__(self,
@@ -58,11 +60,13 @@ class PoseTrackingPipeline:
                  recovery: Optional[dict] = None,
                  device: str = 'cpu',
                  nonfinite: str = 'error',
-                 keypoint_score_thr: Optional[float] = None) -> None:
+                 keypoint_score_thr: Optional[float] = None,
+                 min_keypoints: int = 0) -> None:
         if nonfinite not in ('error', 'drop'):
             raise ValueError(f"nonfinite must be 'error' or 'drop', got {nonfinite!r}")
         self.nonfinite = nonfinite
         self.keypoint_score_thr = keypoint_score_thr
+        self.min_keypoints = int(min_keypoints)
         self.pose_estimator = _build_stage(pose_estimator, 'MMPoseTopdownEstimator', device)
         self.dataset_meta: dict = dict(self.pose_estimator.dataset_meta)
         self.detector = (None if detector is None else
@@ -143,7 +147,7 @@ class PoseTrackingPipeline:
         tracked = self.tracker.update(frame, poses)
         self._prev_frame, self._prev_instances = frame, tracked
         if self.keypoint_score_thr is not None:
-            tracked = mark_missing_joints(tracked, self.keypoint_score_thr)
+            tracked = mark_missing_joints(tracked, self.keypoint_score_thr, self.min_keypoints)
         t4 = _clock()
         for i, kind in enumerate(('', 'cpu_')):  # wall-clock and process CPU seconds
             self.timings[kind + 'detector'] += t1[i] - t0[i]
@@ -263,8 +267,13 @@ def _clock() -> Tuple[float, float]:
     return time.perf_counter(), time.process_time()
 
 
-def mark_missing_joints(instances: InstanceData, threshold: float) -> InstanceData:
-    """A copy of ``instances`` whose joints scored below ``threshold`` are ``(0, 0)``, score 0."""
+def mark_missing_joints(instances: InstanceData, threshold: float,
+                        min_keypoints: int = 0) -> InstanceData:
+    """A copy of ``instances`` whose joints scored below ``threshold`` are ``(0, 0)``, score 0,
+    without the poses left with fewer than ``min_keypoints`` joints."""
+    if min_keypoints > 0 and len(instances):
+        kept = (np.asarray(instances.keypoint_scores) >= threshold).sum(1) >= min_keypoints
+        instances = instances[kept] if not kept.all() else instances
     out = instances.clone()
     low = np.asarray(out.keypoint_scores) < threshold
     out.keypoints = np.where(low[..., None], 0, out.keypoints).astype(np.float32)

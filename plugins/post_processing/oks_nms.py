@@ -31,7 +31,10 @@ class OKSNMS:
             ``'keypoint_mean'`` (mean ``keypoint_scores``) or ``'bbox_x_keypoint_mean'``
             (their product, default).
         area_mode: ``'bbox'`` (box width * height, mmpose's COCO metric) or ``'keypoints'``
-            (area of the box tight around the joints).
+            (area of the box tight around the joints scored >= ``min_joint_score``).
+        min_joints: poses with fewer joints scored >= ``min_joint_score`` are dropped before
+            the suppression (0: none dropped).
+        min_joint_score: see ``min_joints``.
     """
 
     def __init__(self,
@@ -39,7 +42,9 @@ class OKSNMS:
                  threshold: float = 0.9,
                  keypoint_score_thr: Optional[float] = None,
                  score_mode: str = 'bbox_x_keypoint_mean',
-                 area_mode: str = 'bbox') -> None:
+                 area_mode: str = 'bbox',
+                 min_joints: int = 0,
+                 min_joint_score: float = 0.0) -> None:
         if score_mode not in SCORE_MODES:
             raise ValueError(f'score_mode must be one of {SCORE_MODES}, got {score_mode!r}')
         if area_mode not in ('bbox', 'keypoints'):
@@ -51,6 +56,8 @@ class OKSNMS:
         self.keypoint_score_thr = keypoint_score_thr
         self.score_mode = score_mode
         self.area_mode = area_mode
+        self.min_joints = int(min_joints)
+        self.min_joint_score = float(min_joint_score)
 
     def scores(self, instances: InstanceData) -> np.ndarray:
         """The confidence used to order ``instances`` (see ``score_mode``).
@@ -83,6 +90,13 @@ class OKSNMS:
         else:
             kpts = np.asarray(instances.keypoints, np.float64)
             boxes = np.concatenate([kpts.min(1), kpts.max(1)], axis=1)
+            if self.min_joint_score > 0 and 'keypoint_scores' in instances:  # joints counted
+                ok = np.asarray(instances.keypoint_scores) >= self.min_joint_score
+                ok[~ok.any(1)] = True
+                big = np.inf
+                lo = np.where(ok[..., None], kpts, big).min(1)
+                hi = np.where(ok[..., None], kpts, -big).max(1)
+                boxes = np.concatenate([lo, hi], axis=1)
         return np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(
             boxes[:, 3] - boxes[:, 1], 0, None)
 
@@ -103,7 +117,12 @@ class OKSNMS:
         if kpts.ndim != 3 or kpts.shape[1] != len(self.sigmas) or kpts.shape[2] != 2:
             raise ValueError(f'OKSNMS: "keypoints" must have shape (N, {len(self.sigmas)}, 2) '
                              f'(one sigma per joint), got {kpts.shape}')
-        order = np.argsort(-self.scores(instances), kind='stable')
+        candidates = np.arange(n)
+        if self.min_joints > 0:
+            counts = (np.asarray(instances.keypoint_scores) >= self.min_joint_score).sum(1)
+            candidates = np.flatnonzero(counts >= self.min_joints)
+        order = candidates[np.argsort(-self.scores(instances)[candidates], kind='stable')]
+        n = len(order)
         visible = None
         if self.keypoint_score_thr is not None:
             visible = np.asarray(instances.keypoint_scores) > self.keypoint_score_thr

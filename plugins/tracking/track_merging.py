@@ -1,5 +1,5 @@
 """Offline merging of track fragments by keypoint correspondences and OKS."""
-from collections import defaultdict
+from collections import Counter, defaultdict
 from typing import Callable, Dict, List, Sequence, Tuple
 
 import numpy as np
@@ -122,4 +122,31 @@ def merge_tracks(results: Sequence[InstanceData],
             new.track_ids = np.array([root[int(t)] for t in np.asarray(inst.track_ids)],
                                      dtype=np.int64)
         out.append(new)
+    return out
+
+
+def drop_short_tracks(results: Sequence[InstanceData], min_length: int) -> List[InstanceData]:
+    """Remove the tracks present in fewer than ``min_length`` frames (false-positive pruning).
+
+    Args:
+        results: per-frame poses with ``track_ids``.
+        min_length: e.g. 3.
+
+    Returns:
+        New per-frame ``InstanceData`` without the short tracks' poses.
+    """
+    counts: Counter = Counter()
+    for f, inst in enumerate(results):
+        if len(inst) and 'track_ids' not in inst:
+            raise ValueError(f'frame {f}: results need "track_ids" to drop short tracks')
+        if len(inst):
+            counts.update(int(t) for t in np.asarray(inst.track_ids).reshape(-1))
+    out = []
+    for inst in results:
+        if len(inst) == 0:
+            out.append(inst.clone())
+            continue
+        ids = np.asarray(inst.track_ids).reshape(-1)
+        keep = np.array([counts[int(t)] >= min_length for t in ids], bool)
+        out.append(inst[keep] if not keep.all() else inst.clone())
     return out

@@ -1,4 +1,5 @@
-# Ablation: correspondences from the Siamese matcher alone (no refinement module).
+# Paper Table 7: correspondences from the Siamese matcher alone (no refinement module), in the
+# tracker and in the recovery.
 _base_ = ['./track_posetrack18.py']
 siamese_config = 'projects/kpt_correspondence/configs/siamese_bninception_coco-384x384.py'
 siamese_checkpoint = 'work_dirs/siamese_bninception_coco-384x384/epoch_20.pth'

@@ -1,0 +1,12 @@
+# Paper Table 2 row: tracking by the track's last pose warped by optical flow (OpenCV DIS), then
+# OKS (FlowTracker); ground-truth person boxes (with detector=None, tools/test.py gives each
+# frame's annotated boxes to the pose estimator). All Table 2 configs share the pose estimator,
+# the pose NMS and the output threshold and run without recovery, so only the association differs
+# (our choice for the comparison).
+_base_ = ['./track_posetrack18.py']
+tracking_pipeline = dict(
+    detector=None,
+    recovery=None,
+    tracker=dict(
+        _delete_=True, type='FlowTracker', match_threshold=0.3,
+        min_keypoint_score=joint_threshold))
