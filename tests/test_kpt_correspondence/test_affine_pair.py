@@ -141,3 +141,30 @@ def test_empty_image():
         out['pair_keypoints_visible'])
     assert enc['affinity_maps'].shape == (0, 12, 16)
     assert enc['affinity_weights'].shape == (0, 5)
+
+
+def test_letterbox_transform_moves_pixels_and_annotations():
+    """LetterboxImage: a bright pixel lands where its keypoint is mapped; followed by
+    AffineImagePair it gives the pair AffineImagePair alone gives (one letter-box)."""
+    from plugins.datasets.transforms.letterbox import LetterboxImage
+    img = np.zeros((60, 80, 3), np.uint8)
+    x, y = 30, 20
+    cv2.circle(img, (x, y), 2, (255, 255, 255), -1)
+    kpts = [[[x, y], [25, 30], [35, 30], [20, 45], [40, 45]]]
+    out = LetterboxImage(INPUT)(_results(kpts, [[1] * 5], img))
+    assert out['img'].shape == (48, 64, 3) and out['img_shape'] == (48, 64)
+    # 80 x 60 -> scale 0.8 exactly fills 64 x 48: x' = 0.8 (x + 0.5) - 0.5
+    np.testing.assert_allclose(out['keypoints'][0, 0], [0.8 * 30.5 - 0.5, 0.8 * 20.5 - 0.5],
+                               atol=1e-5)
+    np.testing.assert_allclose(out['bbox'][0], [-0.1, -0.1, 63.1, 47.1], atol=1e-4)
+    lum = out['img'].astype(float).sum(-1)
+    ys, xs = np.nonzero(lum > 0.5 * lum.max())
+    np.testing.assert_allclose([xs.mean(), ys.mean()], out['keypoints'][0, 0], atol=0.6)
+    params = dict(angle_deg=15.0, scale=1.1, shift=(3.0, -2.0), flip=True)
+    chained = AffineImagePair(INPUT).transform(out, params=params)
+    alone = AffineImagePair(INPUT).transform(_results(kpts, [[1] * 5], img), params=params)
+    for key in ('keypoints', 'pair_keypoints', 'pair_keypoints_visible', 'input_matrix',
+                'bbox'):
+        np.testing.assert_allclose(chained[key], alone[key], atol=1e-4, err_msg=key)
+    with pytest.raises(ValueError, match='input_size'):
+        LetterboxImage((0, 10))

@@ -1,4 +1,5 @@
 """The correspondence network: losses of both stages, module-wise training, inference helpers."""
+import cv2
 import numpy as np
 import pytest
 import torch
@@ -190,3 +191,87 @@ def test_refinement_starts_from_the_siamese_affinity():
         aff, refined_logits = net(torch.rand(1, 6, 64, 64), [sample(2, rng)], mode='tensor')
     p = aff.clamp_min(np.exp(-30))
     assert torch.allclose(torch.sigmoid(refined_logits), p / (1 + p), atol=1e-6)
+
+
+# ---------------------------------------------------------------- one decoder, one propagation
+def test_codec_decodes_like_inference():
+    """CorrespondenceMaps.decode and CorrespondenceNet.maps_to_points are one decoder:
+    arg-max refined by the 3x3 centroid (hand-computed), score read the same way."""
+    net = tiny_net(refine=False)
+    maps = np.zeros((K, 8, 8), np.float32)
+    maps[:, 3, 5] = 0.6
+    maps[:, 3, 4] = 0.2  # pulls the centroid left by 0.2 of the 1.0 mass
+    maps[:, 4, 5] = 0.2  # and down by as much
+    for reduce, window in (('max', 0), ('sum', 1), ('max', 1)):
+        codec = CorrespondenceMaps(INPUT, (8, 8), decode_reduce=reduce, decode_window=window)
+        pts, scores = codec.decode(maps)
+        ref_pts, ref_scores = net.maps_to_points(
+            AffinityMaps(torch.from_numpy(maps)[None], reduce, INPUT), window)
+        np.testing.assert_allclose(pts, ref_pts.numpy(), atol=1e-6)
+        np.testing.assert_allclose(scores, ref_scores.numpy(), atol=1e-6)
+        expected = map_to_input(np.array([5 - 0.2 / 1.0, 3 + 0.2 / 1.0]), INPUT, (8, 8))
+        np.testing.assert_allclose(pts[0], np.tile(expected, (K, 1)), atol=1e-5)
+        np.testing.assert_allclose(scores[0], {'max': 0.6, 'sum': 1.0}[reduce], atol=1e-6)
+    with pytest.raises(ValueError, match='heatmap_size'):
+        CorrespondenceMaps(INPUT, (8, 8)).decode(np.zeros((K, 4, 4)))
+    with pytest.raises(ValueError, match='decode_reduce'):
+        CorrespondenceMaps(INPUT, (8, 8), decode_reduce='mean')
+
+
+def _colour_net(refine=False):
+    import scene
+    return MODELS.build(scene.colour_model(refine)).eval(), scene
+
+
+def test_propagate_keypoints_maps_back_to_image_pixels():
+    """A person moved by a known shift on frames twice the network input: the propagated
+    joints land on the moved person, in the frames' own pixels (letter-box undone)."""
+    from plugins.models.correspondence import FrameFeatures, propagate_keypoints
+    net, scene = _colour_net()
+    pose_a, pose_b = scene.pose_at((30, 30)), scene.pose_at((42, 34))
+    frames = [cv2.resize(scene.render({0: p}, [0]), None, fx=2, fy=2,
+                         interpolation=cv2.INTER_NEAREST) for p in (pose_a, pose_b)]
+    kpts = (pose_a[None] + 0.5) * 2 - 0.5  # pixel centres scale about the corner
+    truth = (pose_b + 0.5) * 2 - 0.5
+    valid = np.ones((1, scene.K), bool)
+    valid[0, 4] = False
+    prop = propagate_keypoints(net, frames[0], frames[1], kpts, valid, return_maps=True)
+    assert prop.keypoints.shape == (1, scene.K, 2) and prop.scores.shape == (1, scene.K)
+    assert isinstance(prop.source, FrameFeatures) and prop.target.image_size == (192, 128)
+    # colour pooling at stride 4 of the input = 8 image pixels: every propagated joint within
+    # one cell of a joint of the moved person (similar shades may swap), the pose centred on it
+    dist = np.linalg.norm(prop.keypoints[0, :4, None] - truth[None], axis=-1)
+    assert dist.min(axis=1).max() <= 8.0, dist
+    assert np.linalg.norm(prop.keypoints[0, :4].mean(0) - truth[:4].mean(0)) <= 6.0
+    assert prop.scores[0, 4] == 0 and (prop.scores[0, :4] > 0).all()
+    # cached features give the same answer; the method is the same function
+    again = net.propagate_keypoints(prop.source, prop.target, kpts, valid)
+    np.testing.assert_allclose(again.keypoints, prop.keypoints, atol=1e-5)
+    assert again.maps is None
+    # the maps read at the true pose (B's pixels) beat the maps read at the old pose
+    at_truth = prop.affinity_at(truth[None])
+    at_old = prop.affinity_at(kpts)
+    assert at_truth.shape == (1, 1, scene.K)
+    assert at_truth[0, 0, :4].mean() > 2 * at_old[0, 0, :4].mean()
+    with pytest.raises(ValueError, match='return_maps'):
+        again.affinity_at(truth[None])
+    with pytest.raises(ValueError, match=r'\(N, 5, 2\)'):
+        propagate_keypoints(net, prop.source, prop.target, kpts[0])
+    empty = propagate_keypoints(net, prop.source, prop.target, np.zeros((0, scene.K, 2)))
+    assert empty.keypoints.shape == (0, scene.K, 2)
+
+
+def test_letterbox_function_is_the_online_path():
+    from plugins.datasets.transforms.letterbox import letterbox_frames, letterbox_image
+    net = tiny_net(refine=False)
+    frame = np.random.default_rng(0).integers(0, 255, (40, 50, 3), dtype=np.uint8)
+    img, m = letterbox_image(frame, INPUT)
+    imgs, mats = net.prepare_frames([frame])
+    expected = net.data_preprocessor.normalize_images(
+        torch.from_numpy(img).permute(2, 0, 1)[None].float())
+    torch.testing.assert_close(imgs, expected)
+    np.testing.assert_allclose(mats[0], m)
+    # 50 x 40 -> 64 x 51.2: scale 1.28, centred vertically
+    np.testing.assert_allclose(m[:, :2], np.eye(2) * 1.28)
+    with pytest.raises(ValueError, match='frame 1'):
+        letterbox_frames([frame, frame[..., 0]], INPUT)

@@ -50,18 +50,26 @@ def test_upsampled_argmax_picks_the_interpolated_peak():
                                0.5 * codec.radius * codec.scale_factor[0], atol=1e-5)
 
 
-def _model(two_stage=True):
+def _model(two_stage=True, stage2='light'):
     head = dict(type='TwoStageHeatmapOffsetHead' if two_stage else 'HeatmapOffsetHead',
                 in_channels=32, num_keypoints=K, deconv_out_channels=(16, ),
                 deconv_kernel_sizes=(4, ), decoder=CODEC)
-    if two_stage:
-        head['stage2_channels'] = (16, )
+    backbone = dict(type='BNInception', last_layer=5, widen_factor=1 / 8)
+    if two_stage and stage2 == 'light':
+        head.update(stage2='light', stage2_channels=(16, ))
+    elif two_stage:
+        # BN-Inception layers 3-17 on layer 2's features (stride 4 = the map size here) +
+        # stage 1's heatmaps and offsets, its own two deconvolutions back to the map
+        backbone['out_layers'] = (2, 5)
+        head.update(stage2='bn_inception', stage2_feat_index=0, stage2_feat_channels=8,
+                    stage2_backbone=dict(type='BNInception', first_layer=3, last_layer=17,
+                                         widen_factor=1 / 16),
+                    stage2_deconv_out_channels=(16, 16), stage2_deconv_kernel_sizes=(4, 4))
     init_default_scope('mmpose')
     return MODELS.build(dict(
         type='TopdownPoseEstimator',
         data_preprocessor=dict(type='PoseDataPreprocessor', mean=[0, 0, 0], std=[1, 1, 1]),
-        backbone=dict(type='BNInception', last_layer=5, widen_factor=1 / 8),
-        head=head, test_cfg=dict(flip_test=False)))
+        backbone=backbone, head=head, test_cfg=dict(flip_test=False)))
 
 
 def _batch(rng):
@@ -81,9 +89,10 @@ def _batch(rng):
                 data_samples=[d['data_samples'] for d in data])
 
 
-def test_two_stage_losses_and_gradient_through_stage1():
+@pytest.mark.parametrize('stage2', ['light', 'bn_inception'])
+def test_two_stage_losses_and_gradient_through_stage1(stage2):
     torch.manual_seed(0)
-    model = _model()
+    model = _model(stage2=stage2)
     model.init_weights()
     batch = model.data_preprocessor(_batch(np.random.default_rng(0)), training=True)
     losses = model(**batch, mode='loss')
@@ -113,8 +122,9 @@ def test_heatmap_loss_is_bce_and_offset_loss_is_masked_l1():
     assert torch.allclose(losses['loss_offset'], l1, atol=1e-6)
 
 
-def test_predict_decodes_keypoints_in_image_space():
-    model = _model().eval()
+@pytest.mark.parametrize('stage2', ['light', 'bn_inception'])
+def test_predict_decodes_keypoints_in_image_space(stage2):
+    model = _model(stage2=stage2).eval()
     batch = model.data_preprocessor(_batch(np.random.default_rng(2)), training=False)
     with torch.no_grad():
         out = model(**batch, mode='predict')
@@ -132,8 +142,9 @@ def test_predict_decodes_keypoints_in_image_space():
     assert tensor_out.shape == (2, 3 * K, 16, 12)
 
 
-def test_flip_test_runs():
-    model = _model()
+@pytest.mark.parametrize('stage2', ['light', 'bn_inception'])
+def test_flip_test_runs(stage2):
+    model = _model(stage2=stage2)
     model.test_cfg = dict(flip_test=True)
     model.eval()
     batch = model.data_preprocessor(_batch(np.random.default_rng(3)), training=False)
@@ -142,3 +153,68 @@ def test_flip_test_runs():
     with torch.no_grad():
         out = model(**batch, mode='predict')
     assert np.isfinite(out[0].pred_instances.keypoints).all()
+
+
+def test_paper_stage2_is_bn_inception_3_to_17_on_features_and_stage1_outputs():
+    """Stage 2 = BN-Inception layers 3-17 whose input is backbone features (layer 2, stride 4)
+    + stage-1 heatmap probabilities + offsets; its gradient reaches the backbone's early
+    features directly (not only through stage 1)."""
+    from plugins.models.backbones.bn_inception import LAYER_RANGES
+    torch.manual_seed(0)
+    model = _model(stage2='bn_inception')
+    model.init_weights()
+    trunk = model.head.stage2_trunk
+    names = [n for n, (first, last) in LAYER_RANGES.items() if first >= 3 and last <= 17]
+    assert trunk.block_names == names and names[0] == 'conv2' and names[-1] == 'inception_4d'
+    assert trunk.conv2[0].conv.in_channels == 8 + 3 * K
+    seen = {}
+
+    def keep_input(module, inputs, output):
+        seen['x'] = inputs[0]
+
+    hook = trunk.register_forward_hook(keep_input)
+    feats = model.extract_feat(torch.rand(2, 3, 64, 48))
+    s1, s2 = model.head.forward_stages(feats)
+    hook.remove()
+    x = seen['x']
+    assert x.shape == (2, 8 + 3 * K, 16, 12) and s2.shape == s1.shape == (2, 3 * K, 16, 12)
+    torch.testing.assert_close(x[:, :8], feats[0])  # the layer-2 features, same resolution
+    probs = torch.sigmoid(s1.view(2, K, 3, 16, 12)[:, :, 0])
+    torch.testing.assert_close(x[:, 8:].view(2, K, 3, 16, 12)[:, :, 0], probs)
+    torch.testing.assert_close(x[:, 8:].view(2, K, 3, 16, 12)[:, :, 1:],
+                               s1.view(2, K, 3, 16, 12)[:, :, 1:])
+    model.zero_grad()
+    s2.sum().backward()
+    assert model.backbone.conv2_reduce[0].conv.weight.grad.abs().sum() > 0
+    assert model.head.final_layer.weight.grad.abs().sum() > 0
+    with pytest.raises(ValueError, match='stage2 must be'):
+        MODELS.build(dict(type='TwoStageHeatmapOffsetHead', in_channels=32, num_keypoints=K,
+                          stage2='two_convs'))
+
+
+def test_paper_stage2_tiny_overfit():
+    """Both variants fit one batch (loss drops several-fold, stage-2 keypoints near the
+    targets): the stage-2 path learns."""
+    for stage2 in ('bn_inception', 'light'):
+        torch.manual_seed(0)
+        model = _model(stage2=stage2)
+        model.init_weights()
+        batch = model.data_preprocessor(_batch(np.random.default_rng(4)), training=True)
+        opt = torch.optim.Adam(model.parameters(), lr=3e-3)
+        first = None
+        for _ in range(150):
+            losses = model(**batch, mode='loss')
+            loss = sum(v for k, v in losses.items() if k.startswith('loss'))
+            first = float(loss) if first is None else first
+            opt.zero_grad()
+            loss.backward()
+            opt.step()
+        s2 = float(losses['loss_heatmap_s2'] + losses['loss_offset_s2'])
+        assert float(loss) < first / 3, (stage2, first, float(loss))
+        model.eval()
+        with torch.no_grad():
+            out = model(**model.data_preprocessor(_batch(np.random.default_rng(4)),
+                                                  training=False), mode='predict')
+        for ds in out:
+            err = np.linalg.norm(ds.pred_instances.keypoints - ds.gt_instances.keypoints, axis=-1)
+            assert np.median(err) < 4.0, (stage2, s2, err)

@@ -1,4 +1,5 @@
 """Self-supervised image pairs: a random affine warp of one annotated image."""
+import zlib
 from typing import Dict, Optional, Sequence, Tuple
 
 import cv2
@@ -6,8 +7,8 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 from mmpose.registry import TRANSFORMS
 
-from plugins.models.correspondence.geometry import (apply_affine, compose_affine, inside_image,
-                                                    letterbox_matrix)
+from plugins.utils.affine import apply_affine, compose_affine, inside_image
+from .letterbox import letterbox_image
 
 #: per-person fields that follow the persons when some are dropped
 _INSTANCE_KEYS = ('bbox', 'bbox_score', 'keypoints', 'keypoints_visible', 'area', 'iscrowd',
@@ -43,7 +44,9 @@ def random_pair_matrix(input_size: Sequence[int], angle_deg: float, scale: float
 class AffineImagePair(BaseTransform):
     """Make a training pair for the correspondence network from one annotated image.
 
-    Image 1 is the image letter-boxed into ``input_size``; image 2 is image 1 under a random
+    Image 1 is the image letter-boxed into ``input_size`` (by a :class:`LetterboxImage` before
+    this transform, recognised by its ``input_matrix`` and size, or else here with the same
+    function, :func:`letterbox_image`); image 2 is image 1 under a random
     affine warp (translation, rotation, scale, horizontal flip). With a flip, the joints of
     image 2 are re-labelled with the metainfo ``flip_indices`` (a mirrored left wrist looks like
     a right wrist), so ``pair_keypoints[n, k]`` is where joint ``k`` of person ``n`` is in
@@ -68,6 +71,8 @@ class AffineImagePair(BaseTransform):
         flip_prob: probability of a horizontal flip.
         max_persons: keep at most this many persons (random subset; None = all).
         pad_val: border fill value.
+        seed: draw each image's warp from a generator seeded by ``(seed, img_path)`` (the
+            same pair every epoch, for validation); None: numpy's global generator.
     """
 
     def __init__(self,
@@ -77,7 +82,8 @@ class AffineImagePair(BaseTransform):
                  scale_factor: Tuple[float, float] = (0.75, 1.25),
                  flip_prob: float = 0.5,
                  max_persons: Optional[int] = None,
-                 pad_val: int = 0) -> None:
+                 pad_val: int = 0,
+                 seed: Optional[int] = None) -> None:
         super().__init__()
         if len(input_size) != 2 or min(input_size) <= 0:
             raise ValueError(f'input_size must be (W, H) > 0, got {input_size}')
@@ -93,16 +99,22 @@ class AffineImagePair(BaseTransform):
         self.flip_prob = float(flip_prob)
         self.max_persons = max_persons
         self.pad_val = pad_val
+        self.seed = None if seed is None else int(seed)
 
-    def sample_params(self) -> Dict:
-        """Draw one random warp (numpy's global generator, seeded by mmengine)."""
+    def sample_params(self, key: str = '') -> Dict:
+        """Draw one random warp: numpy's global generator (seeded by mmengine), or with
+        ``seed`` set a generator seeded by ``(seed, key)``."""
+        if self.seed is None:
+            rng = np.random
+        else:
+            rng = np.random.default_rng([self.seed, zlib.crc32(str(key).encode())])
         w, h = self.input_size
         return dict(
-            angle_deg=float(np.random.uniform(-self.rotate_factor, self.rotate_factor)),
-            scale=float(np.random.uniform(*self.scale_factor)),
-            shift=(float(np.random.uniform(-1, 1) * self.shift_factor * w),
-                   float(np.random.uniform(-1, 1) * self.shift_factor * h)),
-            flip=bool(np.random.rand() < self.flip_prob))
+            angle_deg=float(rng.uniform(-self.rotate_factor, self.rotate_factor)),
+            scale=float(rng.uniform(*self.scale_factor)),
+            shift=(float(rng.uniform(-1, 1) * self.shift_factor * w),
+                   float(rng.uniform(-1, 1) * self.shift_factor * h)),
+            flip=bool(rng.uniform() < self.flip_prob))
 
     def transform(self, results: Dict, params: Optional[Dict] = None) -> Dict:
         """Build the pair. ``params`` (from :meth:`sample_params`) fixes the warp (tests)."""
@@ -126,15 +138,23 @@ class AffineImagePair(BaseTransform):
                     results[key] = np.asarray(results[key])[keep]
             kpts, vis = kpts[keep], vis[keep]
 
-        params = params or self.sample_params()
-        h0, w0 = img.shape[:2]
-        m_in = letterbox_matrix((w0, h0), self.input_size)
+        params = params or self.sample_params(results.get('img_path', ''))
         m_pair = random_pair_matrix(self.input_size, **params)
-        img1 = cv2.warpAffine(img, m_in, self.input_size, flags=cv2.INTER_LINEAR,
-                              borderValue=self._border(img))
-        img2 = cv2.warpAffine(img, compose_affine(m_pair, m_in), self.input_size,
-                              flags=cv2.INTER_LINEAR, borderValue=self._border(img))
-        kpts1 = apply_affine(kpts, m_in).astype(np.float32)
+        h0, w0 = img.shape[:2]
+        if 'input_matrix' in results and (w0, h0) == self.input_size:
+            # already letter-boxed by LetterboxImage (keypoints and boxes in input pixels)
+            m_in = np.asarray(results['input_matrix'], dtype=np.float64)
+            img1 = img
+            img2 = cv2.warpAffine(img, m_pair, self.input_size, flags=cv2.INTER_LINEAR,
+                                  borderValue=self._border(img))
+            kpts1 = kpts.astype(np.float32)
+            boxes_done = True
+        else:  # letter-box here (one interpolation for both images)
+            img1, m_in = letterbox_image(img, self.input_size, self.pad_val)
+            img2 = cv2.warpAffine(img, compose_affine(m_pair, m_in), self.input_size,
+                                  flags=cv2.INTER_LINEAR, borderValue=self._border(img))
+            kpts1 = apply_affine(kpts, m_in).astype(np.float32)
+            boxes_done = False
         vis1 = vis * inside_image(kpts1, self.input_size)
         kpts2 = apply_affine(kpts1, m_pair).astype(np.float32)
         vis2 = vis1 * inside_image(kpts2, self.input_size)
@@ -157,7 +177,7 @@ class AffineImagePair(BaseTransform):
         results['pair_matrix'] = m_pair.astype(np.float32)
         results['pair_flip'] = params['flip']
         results['input_matrix'] = m_in.astype(np.float32)
-        if 'bbox' in results:
+        if 'bbox' in results and not boxes_done:
             boxes = np.asarray(results['bbox'], dtype=np.float32).reshape(-1, 2, 2)
             results['bbox'] = apply_affine(boxes, m_in).reshape(-1, 4).astype(np.float32)
         return results

@@ -1,16 +1,17 @@
 """The keypoint-correspondence network: Siamese matching + refinement, as an mmpose model."""
 from typing import Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
-import cv2
 import numpy as np
 import torch
-import torch.nn.functional as F
 from mmengine.model import BaseModel
 from mmengine.structures import InstanceData, PixelData
 from mmpose.registry import MODELS
 from torch import Tensor
 
-from .geometry import input_to_map, letterbox_matrix, map_to_input
+from plugins.codecs.correspondence_maps import (decode_affinity_maps, pool_affinity,
+                                                read_affinity)
+from plugins.datasets.transforms.letterbox import letterbox_frames
+from plugins.utils.affine import input_to_map
 
 
 class AffinityMaps(NamedTuple):
@@ -269,7 +270,8 @@ class CorrespondenceNet(BaseModel):
 
     # ------------------------------------------------------------------ inference helpers
     def prepare_frames(self, frames: Sequence[np.ndarray]) -> Tuple[Tensor, List[np.ndarray]]:
-        """Letter-box BGR frames into ``input_size`` and normalise them.
+        """Letter-box BGR frames into ``input_size`` (:func:`letterbox_frames`, the same
+        function as the :class:`LetterboxImage` transform) and normalise them.
 
         Args:
             frames: images (H, W, 3) uint8, BGR.
@@ -278,16 +280,26 @@ class CorrespondenceNet(BaseModel):
             (B, 3, H_in, W_in) float tensor on the model's device, and per frame the (2, 3)
             image -> input matrix.
         """
-        imgs, mats = [], []
-        for frame in frames:
-            if frame is None or frame.ndim != 3 or frame.shape[2] != 3:
-                raise ValueError('frames must be (H, W, 3) BGR images, got '
-                                 f'{None if frame is None else frame.shape}')
-            m = letterbox_matrix((frame.shape[1], frame.shape[0]), self.input_size)
-            imgs.append(cv2.warpAffine(frame, m, self.input_size, flags=cv2.INTER_LINEAR))
-            mats.append(m)
-        batch = torch.from_numpy(np.stack(imgs)).permute(0, 3, 1, 2).to(self.device)
+        imgs, mats = letterbox_frames(frames, self.input_size)
+        batch = torch.from_numpy(imgs).permute(0, 3, 1, 2).to(self.device)
         return self.data_preprocessor.normalize_images(batch), mats
+
+    def frame_features(self, frames: Sequence[np.ndarray]) -> list:
+        """Features of video frames, to cache and pass to :meth:`propagate_keypoints`.
+
+        Returns:
+            one :class:`~plugins.models.correspondence.propagation.FrameFeatures` per frame.
+        """
+        from .propagation import frame_features
+        return frame_features(self, frames)
+
+    def propagate_keypoints(self, frame_a, frame_b, keypoints, valid=None, window: int = 0,
+                            return_maps: bool = False):
+        """Propagate poses of frame A into frame B in image pixels (see
+        :func:`plugins.models.correspondence.propagation.propagate_keypoints`)."""
+        from .propagation import propagate_keypoints
+        return propagate_keypoints(self, frame_a, frame_b, keypoints, valid, window=window,
+                                   return_maps=return_maps)
 
     @property
     def device(self) -> torch.device:
@@ -343,24 +355,13 @@ class CorrespondenceNet(BaseModel):
     @staticmethod
     def pooled(maps: AffinityMaps, window: int) -> Tensor:
         """Maps read through a (2 window + 1)^2 neighbourhood (sum or max, see
-        :class:`AffinityMaps`); same shape as ``maps.maps``."""
-        if window <= 0:
-            return maps.maps
-        x = maps.maps
-        shape = x.shape
-        x = x.reshape(-1, 1, *shape[-2:])
-        size = 2 * window + 1
-        if maps.reduce == 'sum':
-            x = F.avg_pool2d(x, size, 1, window, count_include_pad=True) * size * size
-        else:
-            x = F.max_pool2d(x, size, 1, window)
-        return x.reshape(shape).clamp(0, 1)
+        :class:`AffinityMaps`); same shape as ``maps.maps`` (:func:`pool_affinity`)."""
+        return pool_affinity(maps.maps, maps.reduce, window)
 
     def affinity_at(self, maps: AffinityMaps, points: Union[Tensor, np.ndarray],
                     window: int = 0) -> Tensor:
-        """Affinity of every query's map at every candidate pose's joint.
-
-        The (pooled, see :meth:`pooled`) maps are interpolated bilinearly at the joints.
+        """Affinity of every query's map at every candidate pose's joint
+        (:func:`read_affinity`).
 
         Args:
             maps: (T, K, h, w) affinity maps of T propagated poses.
@@ -370,25 +371,11 @@ class CorrespondenceNet(BaseModel):
         Returns:
             (T, N, K) values in [0, 1]; 0 for joints outside the image.
         """
-        m = self.pooled(maps, window)
-        t, k, h, w = m.shape
-        pts = torch.as_tensor(points, dtype=torch.float32, device=m.device).reshape(-1, k, 2)
-        n = pts.shape[0]
-        if t == 0 or n == 0:
-            return m.new_zeros((t, n, k))
-        cells = input_to_map(pts, maps.input_size, (w, h))  # (N, K, 2), cell centres integer
-        inside = ((cells[..., 0] >= -0.5) & (cells[..., 0] <= w - 0.5) & (cells[..., 1] >= -0.5)
-                  & (cells[..., 1] <= h - 0.5))
-        grid = torch.stack([(cells[..., 0] + 0.5) / w * 2 - 1, (cells[..., 1] + 0.5) / h * 2 - 1],
-                           dim=-1)  # align_corners=False convention
-        grid = grid.permute(1, 0, 2)[:, :, None]  # (K, N, 1, 2): one batch entry per joint
-        vals = F.grid_sample(m.permute(1, 0, 2, 3), grid, mode='bilinear',
-                             padding_mode='border', align_corners=False)  # (K, T, N, 1)
-        vals = vals[..., 0].permute(1, 2, 0)  # (T, N, K)
-        return vals * inside[None].float()
+        return read_affinity(maps.maps, points, maps.input_size, maps.reduce, window)
 
     def maps_to_points(self, maps: AffinityMaps, window: int = 0) -> Tuple[Tensor, Tensor]:
-        """Arg-max of each map, refined by the centroid of its 3x3 neighbourhood.
+        """Arg-max of each map, refined by the centroid of its 3x3 neighbourhood
+        (:func:`decode_affinity_maps`, the decoder of the codec too).
 
         Args:
             maps: (..., K, h, w).
@@ -397,23 +384,7 @@ class CorrespondenceNet(BaseModel):
         Returns:
             points (..., K, 2) in input pixels and scores (..., K) (the pooled map at the peak).
         """
-        x = maps.maps
-        shape = x.shape
-        h, w = shape[-2:]
-        flat = x.reshape(-1, h * w)
-        pooled = self.pooled(maps, window).reshape(-1, h * w)
-        idx = flat.argmax(-1)
-        score = torch.gather(pooled, 1, idx[:, None])[:, 0]
-        cx, cy = (idx % w).float(), (idx // w).float()
-        neigh = F.unfold(x.reshape(-1, 1, h, w), 3, padding=1)  # (M, 9, h*w)
-        patch = torch.gather(neigh, 2, idx[:, None, None].expand(-1, 9, 1))[..., 0]  # (M, 9)
-        offs = torch.tensor([-1.0, 0.0, 1.0], device=x.device)
-        dy, dx = torch.meshgrid(offs, offs, indexing='ij')
-        mass = patch.sum(-1).clamp_min(1e-12)
-        cx = cx + (patch * dx.reshape(1, 9)).sum(-1) / mass
-        cy = cy + (patch * dy.reshape(1, 9)).sum(-1) / mass
-        pts = map_to_input(torch.stack([cx, cy], -1), maps.input_size, (w, h))
-        return pts.reshape(*shape[:-2], 2), score.reshape(shape[:-2])
+        return decode_affinity_maps(maps.maps, maps.input_size, maps.reduce, window)
 
 
 def init_correspondence_model(model: Union[str, dict],

@@ -1,5 +1,5 @@
 """Refinement of one person's affinity maps from both images' features."""
-from typing import Optional
+from typing import Optional, Sequence
 
 import torch
 import torch.nn as nn
@@ -16,8 +16,13 @@ class AffinityRefinement(BaseModule):
     The input of one person is the source features, the target features and the person's K
     Siamese affinity maps as log-probabilities, concatenated (2C + K channels); a backbone (the
     paper: BN-Inception layers 3-17, ``in_channels`` = 2C + K) processes it, a 1x1 convolution
-    predicts K maps that are upsampled back to the map grid and added to a per-keypoint affine
-    function of the input log-affinity (a residual path). The output is logits; ``sigmoid``
+    predicts K maps that are brought back to the map grid and added to a per-keypoint affine
+    function of the input log-affinity (a residual path). Back to the map grid: bilinear
+    upsampling of the K predicted maps (``deconv_out_channels=()``, the stride-16 models whose
+    24 x 24 maps the trunk squeezes to 6 x 6), or the module's own decoder of stride-2
+    transposed convolutions on the trunk's features (``deconv_out_channels``, e.g. ``(128, 64)``
+    for layers 3-17, which down-sample by 4), used by the stride-4 models so the refinement
+    works at the full 128 x 128 resolution. The output is logits; ``sigmoid``
     gives refined affinity maps in [0, 1]. At initialisation the residual path is the identity
     and the prediction zero, so the refined map starts as ``sigmoid(log p) = p / (1 + p)``,
     i.e. close to the Siamese affinity ``p``.
@@ -28,6 +33,8 @@ class AffinityRefinement(BaseModule):
         feat_channels: channels C of the Siamese features.
         num_keypoints: K.
         feat_index: which backbone output to use (default: the last one).
+        deconv_out_channels: channels of the decoder's transposed convolutions (4x4, stride
+            2, BN, ReLU), empty for bilinear upsampling of the prediction.
     """
 
     def __init__(self,
@@ -35,6 +42,7 @@ class AffinityRefinement(BaseModule):
                  feat_channels: int,
                  num_keypoints: int,
                  feat_index: int = -1,
+                 deconv_out_channels: Sequence[int] = (),
                  init_cfg: Optional[dict] = None) -> None:
         super().__init__(init_cfg=init_cfg)
         self.feat_channels = int(feat_channels)
@@ -47,6 +55,12 @@ class AffinityRefinement(BaseModule):
         self.backbone = MODELS.build(backbone)
         self.feat_index = int(feat_index)
         out_channels = self._probe_out_channels(expected)
+        ups = []
+        for out in deconv_out_channels:
+            ups += [nn.ConvTranspose2d(out_channels, int(out), 4, stride=2, padding=1, bias=False),
+                    nn.BatchNorm2d(int(out)), nn.ReLU(inplace=True)]
+            out_channels = int(out)
+        self.decoder = nn.Sequential(*ups)
         self.predict_layer = nn.Conv2d(out_channels, self.num_keypoints, 1)
         # per-keypoint scale and bias of the input log-affinity (a residual path)
         self.skip = nn.Conv2d(self.num_keypoints, self.num_keypoints, 1,
@@ -91,7 +105,8 @@ class AffinityRefinement(BaseModule):
         y = self.backbone(x)
         if isinstance(y, (tuple, list)):
             y = y[self.feat_index]
-        y = self.predict_layer(y)
-        y = F.interpolate(y, size=(h, w), mode='bilinear', align_corners=False)
+        y = self.predict_layer(self.decoder(y))
+        if y.shape[-2:] != (h, w):
+            y = F.interpolate(y, size=(h, w), mode='bilinear', align_corners=False)
         out = y + self.skip(corr.reshape(b * n, k, h, w))
         return out.reshape(b, n, k, h, w)

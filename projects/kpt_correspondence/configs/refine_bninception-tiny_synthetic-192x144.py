@@ -11,7 +11,7 @@ model = dict(
 load_from = 'work_dirs/siamese_bninception-tiny_synthetic-192x144/epoch_6.pth'
 
 max_epochs = 2
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs)
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=max_epochs)
 param_scheduler = [
     dict(type='LinearLR', begin=0, end=10, start_factor=0.05, by_epoch=False),
     dict(type='CosineAnnealingLR', eta_min=2e-5, begin=0, end=max_epochs, T_max=max_epochs,

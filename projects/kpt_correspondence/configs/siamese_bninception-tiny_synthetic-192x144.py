@@ -38,6 +38,7 @@ model = dict(
 
 train_pipeline = [
     dict(type='LoadImage'),
+    dict(type='LetterboxImage', input_size=input_size),
     dict(type='AffineImagePair', input_size=input_size, shift_factor=0.15, rotate_factor=20.0,
          scale_factor=(0.8, 1.25), flip_prob=0.5, max_persons=5),
     dict(type='GenerateTarget', encoder=codec),
@@ -51,14 +52,33 @@ train_dataloader = dict(
     dataset=dict(type=dataset_type, data_root=data_root, data_mode='bottomup',
                  ann_file='annotations/train.json', data_prefix=dict(img=''),
                  pipeline=train_pipeline))
-val_dataloader = None
-val_cfg = None
-val_evaluator = None
-test_dataloader = None
-test_cfg = None
-test_evaluator = None
+# validation: held-out affine pairs, the same pair of an image every epoch (seeded warp)
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='LetterboxImage', input_size=input_size),
+    dict(type='AffineImagePair', input_size=input_size, shift_factor=0.15, rotate_factor=20.0,
+         scale_factor=(0.8, 1.25), flip_prob=0.5, seed=0),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs', meta_keys=('id', 'img_id', 'img_path', 'input_size',
+                                           'img_shape', 'flip_indices'))
+]
+val_dataloader = dict(
+    batch_size=8,
+    num_workers=0,
+    persistent_workers=False,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type=dataset_type, data_root=data_root, data_mode='bottomup',
+                 ann_file='annotations/val.json', data_prefix=dict(img=''),
+                 test_mode=False, pipeline=val_pipeline))
+test_dataloader = val_dataloader
+val_cfg = dict()
+test_cfg = dict()
+# share of propagated joints within 5% of the input side of their true place in image 2
+val_evaluator = dict(type='CorrespondencePCK', thr=0.05)
+test_evaluator = val_evaluator
 
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs)
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=max_epochs)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=2e-3))
 param_scheduler = [
     dict(type='LinearLR', begin=0, end=20, start_factor=0.05, by_epoch=False),
@@ -68,5 +88,5 @@ param_scheduler = [
 auto_scale_lr = dict(base_batch_size=8)
 default_hooks = dict(
     checkpoint=dict(type='CheckpointHook', interval=max_epochs, max_keep_ckpts=1,
-                    save_best=None),
+                    save_best='corr/PCK', rule='greater'),
     logger=dict(type='LoggerHook', interval=10))

@@ -44,6 +44,7 @@ model = dict(
 
 train_pipeline = [
     dict(type='LoadImage'),
+    dict(type='LetterboxImage', input_size=input_size),
     dict(type='AffineImagePair', input_size=input_size, shift_factor=0.15, rotate_factor=30.0,
          scale_factor=(0.75, 1.25), flip_prob=0.5, max_persons=10),
     dict(type='GenerateTarget', encoder=codec),
@@ -57,14 +58,33 @@ train_dataloader = dict(
     dataset=dict(type=dataset_type, data_root=data_root, data_mode='bottomup',
                  ann_file='annotations/person_keypoints_train2017.json',
                  data_prefix=dict(img='train2017/'), pipeline=train_pipeline))
-val_dataloader = None
-val_cfg = None
-val_evaluator = None
-test_dataloader = None
-test_cfg = None
-test_evaluator = None
+# validation: held-out affine pairs, the same pair of an image every epoch (seeded warp)
+val_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='LetterboxImage', input_size=input_size),
+    dict(type='AffineImagePair', input_size=input_size, shift_factor=0.15, rotate_factor=30.0,
+         scale_factor=(0.75, 1.25), flip_prob=0.5, seed=0),
+    dict(type='GenerateTarget', encoder=codec),
+    dict(type='PackPoseInputs', meta_keys=('id', 'img_id', 'img_path', 'input_size',
+                                           'img_shape', 'flip_indices'))
+]
+val_dataloader = dict(
+    batch_size=8,
+    num_workers=0,
+    persistent_workers=False,
+    drop_last=False,
+    sampler=dict(type='DefaultSampler', shuffle=False),
+    dataset=dict(type=dataset_type, data_root=data_root, data_mode='bottomup',
+                 ann_file='annotations/person_keypoints_val2017.json', data_prefix=dict(img='val2017/'),
+                 test_mode=False, pipeline=val_pipeline))
+test_dataloader = val_dataloader
+val_cfg = dict()
+test_cfg = dict()
+# share of propagated joints within 5% of the input side of their true place in image 2
+val_evaluator = dict(type='CorrespondencePCK', thr=0.05)
+test_evaluator = val_evaluator
 
-train_cfg = dict(by_epoch=True, max_epochs=max_epochs)
+train_cfg = dict(by_epoch=True, max_epochs=max_epochs, val_interval=2)
 optim_wrapper = dict(optimizer=dict(type='Adam', lr=1e-4))
 param_scheduler = [
     dict(type='LinearLR', begin=0, end=500, start_factor=0.001, by_epoch=False),
@@ -73,5 +93,6 @@ param_scheduler = [
 ]
 auto_scale_lr = dict(base_batch_size=128)
 default_hooks = dict(
-    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2, save_best=None),
+    checkpoint=dict(type='CheckpointHook', interval=1, max_keep_ckpts=2, save_best='corr/PCK',
+                    rule='greater'),
     logger=dict(type='LoggerHook', interval=50))
