@@ -5,7 +5,7 @@ import numpy as np
 from mmengine.structures import InstanceData
 
 from plugins.models.correspondence.correspondence_net import init_correspondence_model
-from plugins.models.correspondence.geometry import apply_affine, invert_affine
+from plugins.models.correspondence.propagation import propagate_keypoints
 from plugins.registry import POSE_RECOVERY
 from plugins.utils.keypoint_similarity import pairwise_oks
 from .base_tracker import keypoint_boxes, validate_instances
@@ -104,14 +104,10 @@ class CorrespondenceRecovery:
         Returns:
             keypoints (M, K, 2) image pixels of ``frame`` and usable (M, K) bool.
         """
-        imgs, mats = self.model.prepare_frames([prev_frame, frame])
-        feats = self.model.extract_feat(imgs)
         valid = prev_instances.keypoint_scores >= self.joint_threshold
-        maps = self.model.propagate(feats[0], feats[1],
-                                    apply_affine(prev_instances.keypoints, mats[0]), valid)
-        pts, scores = self.model.maps_to_points(maps, self.affinity_window)
-        pts = apply_affine(pts.cpu().numpy(), invert_affine(mats[1]))
-        return pts.astype(np.float32), valid & (scores.cpu().numpy() >= self.min_propagated_score)
+        prop = propagate_keypoints(self.model, prev_frame, frame, prev_instances.keypoints,
+                                   valid, window=self.affinity_window)
+        return prop.keypoints, valid & (prop.scores >= self.min_propagated_score)
 
     def sources(self, prev_instances: InstanceData) -> InstanceData:
         """The previous poses that are propagated (``propagate_from``)."""

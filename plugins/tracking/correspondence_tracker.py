@@ -9,8 +9,10 @@ from mmengine.structures import InstanceData
 from scipy.optimize import linear_sum_assignment
 
 from plugins.models.correspondence.correspondence_net import init_correspondence_model
-from plugins.models.correspondence.geometry import apply_affine, invert_affine, letterbox_matrix
+from plugins.models.correspondence.propagation import (FrameFeatures, frame_features,
+                                                       propagate_keypoints)
 from plugins.registry import MODELS, TRACKERS
+from plugins.utils.affine import letterbox_matrix
 from plugins.utils.keypoint_similarity import pairwise_oks
 from .assignment import ASSIGNERS
 from .base_tracker import BaseTracker, validate_instances
@@ -27,7 +29,7 @@ SCORES = ('gated', 'affinity')
 DUPLICATE_MODES = ('detections', 'tracks')
 
 
-class Propagation:
+class TrackPropagation:
     """The active tracks' poses propagated into the current frame (one network call per
     source frame).
 
@@ -73,7 +75,7 @@ def nomination_assignment(similarity: np.ndarray, threshold: float) -> np.ndarra
     return np.asarray(pairs, np.int64).reshape(-1, 2)
 
 
-def gated_scores(prop: Propagation, det_keypoints: np.ndarray, det_scores: np.ndarray,
+def gated_scores(prop: TrackPropagation, det_keypoints: np.ndarray, det_scores: np.ndarray,
                  det_boxes: np.ndarray, sigmas: Sequence[float], joint_threshold: float,
                  propagated_score_thr: float = 0.1, box_gate: float = 0.3,
                  oks_gate: float = 0.2, affinity_thr: float = 0.3,
@@ -281,8 +283,8 @@ class CorrespondenceTracker(BaseTracker):
 
     def reset(self) -> None:
         super().reset()
-        self._features: Dict[int, Tuple[torch.Tensor, np.ndarray]] = {}
-        self._current: Optional[Tuple[torch.Tensor, np.ndarray]] = None
+        self._features: Dict[int, FrameFeatures] = {}
+        self._current: Optional[FrameFeatures] = None
         self._inputs: Dict[int, np.ndarray] = {}  # letter-boxed frames kept for finalize()
         self._frame_size: Optional[Tuple[int, int]] = None
 
@@ -347,8 +349,7 @@ class CorrespondenceTracker(BaseTracker):
 
     def prepare(self, frame: np.ndarray, instances: InstanceData) -> None:
         """Compute the current frame's features (once per frame) and embeddings."""
-        imgs, mats = self.model.prepare_frames([frame])
-        self._current = (self.model.extract_feat(imgs)[0], mats[0])
+        self._current = frame_features(self.model, [frame])[0]
         self._frame_size = (frame.shape[1], frame.shape[0])
         self._embeddings = None
         if self.reid_cfg is not None and len(instances):
@@ -360,7 +361,7 @@ class CorrespondenceTracker(BaseTracker):
                                                 1e-12)
         if self.merge_cfg is not None:
             self._inputs[self.frame_id] = self._unnormalised(frame)
-        self._prop_cache: Dict[Tuple[int, ...], Propagation] = {}
+        self._prop_cache: Dict[Tuple[int, ...], TrackPropagation] = {}
 
     def assign(self, sim: np.ndarray) -> np.ndarray:
         """(M, 2) matched (track index, detection index) pairs of a score matrix."""
@@ -378,7 +379,7 @@ class CorrespondenceTracker(BaseTracker):
         self.tracks = [t for t in self.tracks if self.frame_id - t.last_frame <= self.horizon]
 
     def propagate_tracks(self, tracks: List[Track], det_keypoints: Optional[np.ndarray]
-                         ) -> Propagation:
+                         ) -> TrackPropagation:
         """Propagate the tracks' last poses into the current frame (no state change).
 
         Args:
@@ -387,9 +388,8 @@ class CorrespondenceTracker(BaseTracker):
                 ``affinity`` is read).
 
         Returns:
-            :class:`Propagation`.
+            :class:`TrackPropagation`.
         """
-        feats_dst, m_dst = self._current
         t = len(tracks)
         k = self.model.num_keypoints
         n = 0 if det_keypoints is None else len(det_keypoints)
@@ -398,23 +398,21 @@ class CorrespondenceTracker(BaseTracker):
         affinity = np.zeros((t, n, k), np.float64)
         query = np.stack([tr.keypoint_scores >= self.joint_threshold for tr in tracks]) \
             if t else np.zeros((0, k), bool)
-        det_pts = None if det_keypoints is None else apply_affine(det_keypoints, m_dst)
         last = np.array([tr.last_frame for tr in tracks])
         for src in np.unique(last):  # at most temporal_distance source frames
             rows = np.flatnonzero(last == src)
-            feats_src, m_src = self._features[int(src)]
-            pts = apply_affine(np.stack([tracks[i].keypoints for i in rows]), m_src)
-            maps = self.model.propagate(feats_src, feats_dst, pts, query[rows])
-            p, s = self.model.maps_to_points(maps, self.affinity_window)
-            points[rows] = apply_affine(p.cpu().numpy(), invert_affine(m_dst))
-            peak[rows] = s.cpu().numpy() * query[rows]
-            if det_pts is not None and n:
-                affinity[rows] = self.model.affinity_at(maps, det_pts,
-                                                        self.affinity_window).cpu().numpy()
-        return Propagation(points, peak, query, affinity)
+            prop = propagate_keypoints(self.model, self._features[int(src)], self._current,
+                                       np.stack([tracks[i].keypoints for i in rows]),
+                                       query[rows], window=self.affinity_window,
+                                       return_maps=n > 0)
+            points[rows] = prop.keypoints
+            peak[rows] = prop.scores
+            if n:
+                affinity[rows] = prop.affinity_at(det_keypoints)
+        return TrackPropagation(points, peak, query, affinity)
 
     def _propagation_of(self, tracks: List[Track], instances: Optional[InstanceData]
-                        ) -> Propagation:
+                        ) -> TrackPropagation:
         """:meth:`propagate_tracks`, computed once per frame and set of tracks."""
         key = (len(instances) if instances is not None else -1,
                *[tr.track_id for tr in tracks])
@@ -442,7 +440,7 @@ class CorrespondenceTracker(BaseTracker):
         num = counted.sum(-1)
         return np.divide(total, num, out=np.zeros_like(total), where=num > 0)
 
-    def end_duplicate_tracks(self, tracks: List[Track], prop: Propagation) -> np.ndarray:
+    def end_duplicate_tracks(self, tracks: List[Track], prop: TrackPropagation) -> np.ndarray:
         """``duplicate_removal='tracks'``: end every track whose propagated pose duplicates
         that of an older track (OKS > ``duplicate_oks``).
 
@@ -536,28 +534,25 @@ class CorrespondenceTracker(BaseTracker):
         else:
             get_frame = frames if callable(frames) else frames.__getitem__
             get_input = None
-        cache: Dict[int, Tuple[torch.Tensor, np.ndarray]] = {}
+        cache: Dict[int, FrameFeatures] = {}
 
-        def features(index: int) -> Tuple[torch.Tensor, np.ndarray]:
+        def features(index: int) -> FrameFeatures:
             if index not in cache:
                 if get_input is not None:
                     img = torch.from_numpy(get_input(index)).permute(2, 0, 1)[None]
                     img = img.to(self.model.device)
                     feats = self.model.extract_feat(self.model.data_preprocessor
                                                     .normalize_images(img))[0]
-                    cache[index] = (feats, self._input_matrix())
+                    cache[index] = FrameFeatures(feats, self._input_matrix(), self._frame_size)
                 else:
-                    imgs, mats = self.model.prepare_frames([get_frame(index)])
-                    cache[index] = (self.model.extract_feat(imgs)[0], mats[0])
+                    cache[index] = frame_features(self.model, [get_frame(index)])[0]
             return cache[index]
 
         def propagate(src: int, dst: int, keypoints: np.ndarray, valid: np.ndarray
                       ) -> Tuple[np.ndarray, np.ndarray]:
-            fs, ms = features(src)
-            fd, md = features(dst)
-            maps = self.model.propagate(fs, fd, apply_affine(keypoints, ms), valid)
-            p, s = self.model.maps_to_points(maps, self.affinity_window)
-            return apply_affine(p.cpu().numpy(), invert_affine(md)), s.cpu().numpy()
+            prop = propagate_keypoints(self.model, features(src), features(dst), keypoints,
+                                       valid, window=self.affinity_window)
+            return prop.keypoints.astype(np.float64), prop.scores
 
         kwargs = dict(joint_threshold=self.joint_threshold)
         kwargs.update(self.merge_cfg)

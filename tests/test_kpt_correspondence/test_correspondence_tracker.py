@@ -149,7 +149,7 @@ def test_keypoint_count_mismatch_is_reported():
 
 
 # ---------------------------------------------------------------- CorrTrack rules (issue 16)
-from plugins.tracking.correspondence_tracker import (Propagation,  # noqa: E402
+from plugins.tracking.correspondence_tracker import (TrackPropagation,  # noqa: E402
                                                      duplicate_detections, gated_scores,
                                                      nomination_assignment)
 from plugins.tracking.track_merging import drop_short_tracks  # noqa: E402
@@ -172,7 +172,7 @@ def test_nomination_order_differs_from_global_greedy():
 
 
 def _prop(points, peak, query, affinity):
-    return Propagation(np.asarray(points, float), np.asarray(peak, float),
+    return TrackPropagation(np.asarray(points, float), np.asarray(peak, float),
                        np.asarray(query, bool), np.asarray(affinity, float))
 
 
