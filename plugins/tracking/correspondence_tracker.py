@@ -1,24 +1,22 @@
 """Tracking by keypoint correspondences: a track's pose is propagated into the current frame."""
 from collections import deque
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union
 
-import cv2
 import numpy as np
-import torch
 from mmengine.structures import InstanceData
 from scipy.optimize import linear_sum_assignment
 
-from plugins.models.correspondence.correspondence_net import init_correspondence_model
+from plugins.models.correspondence.correspondence_net import (CorrespondenceNet,
+                                                              init_correspondence_model)
 from plugins.models.correspondence.propagation import (FrameFeatures, frame_features,
                                                        propagate_keypoints)
-from plugins.registry import MODELS, TRACKERS
-from plugins.utils.affine import letterbox_matrix
+from plugins.registry import MODELS, TASK_UTILS, TRACKERS
 from plugins.utils.keypoint_similarity import pairwise_oks
 from .assignment import ASSIGNERS
 from .base_tracker import BaseTracker, validate_instances
+from .frame_context import FrameContext
 from .oks_tracker import DEFAULT_METAINFO, box_areas, load_sigmas
-from .track import Track
-from .track_merging import drop_short_tracks, merge_tracks
+from .track import Track, TrackStatus
 
 #: association scores: ``'gated'`` (three gates, OKS + mean affinity; the CorrTrack baseline's
 #: rule) or ``'affinity'`` (mean propagated affinity at the detected joints; this project's
@@ -27,6 +25,48 @@ SCORES = ('gated', 'affinity')
 #: duplicate handling: drop duplicate *detections* (CorrTrack) or end duplicate *tracks*
 #: (this project's first implementation); None/False: off
 DUPLICATE_MODES = ('detections', 'tracks')
+
+
+@TASK_UTILS.register_module()
+class CorrespondenceModel:
+    """A :class:`CorrespondenceNet` loaded once for the pipeline's shared models::
+
+        models=dict(corr_net=dict(type='CorrespondenceModel', model=<config>, checkpoint=...))
+
+    and ``model=dict(shared='corr_net')`` in the tracker, the recovery and the track merging.
+    Building it returns the network itself (in eval mode, on ``device``).
+    """
+
+    def __new__(cls, model: Union[str, dict], checkpoint: Optional[str] = None,
+                device: str = 'cpu'):
+        return correspondence_net(model, checkpoint, device)
+
+    def __init__(self, model: Union[str, dict], checkpoint: Optional[str] = None,
+                 device: str = 'cpu') -> None:  # never called: gives the signature
+        pass
+
+
+def correspondence_net(model, checkpoint: Optional[str] = None,
+                       device: str = 'cpu') -> CorrespondenceNet:
+    """The network of a stage: a built (shared) network as is, else loaded from its config.
+
+    Raises:
+        ValueError: a checkpoint given for an already built network.
+    """
+    if isinstance(model, CorrespondenceNet):
+        if checkpoint is not None:
+            raise ValueError('the correspondence network is shared (already built): set its '
+                             'checkpoint in the pipeline\'s `models`, not in the stage')
+        return model
+    return init_correspondence_model(model, checkpoint, device)
+
+
+def cached_frame_features(ctx: FrameContext, net) -> FrameFeatures:
+    """The frame's correspondence features, computed once per frame and network and shared
+    by every stage through ``ctx.cache``."""
+    if ctx.image is None:
+        raise ValueError('the correspondence network needs the frame pixels: got no image')
+    return ctx.get(f'corr_features/{id(net)}', lambda: frame_features(net, [ctx.image])[0])
 
 
 class TrackPropagation:
@@ -167,8 +207,8 @@ class CorrespondenceTracker(BaseTracker):
     * **duplicate removal** ``'detections'`` (default): an unassigned detection scoring more
       than ``duplicate_ratio`` of a matched track's best score is the same person and is
       dropped from the output (:func:`duplicate_detections`). ``'tracks'`` (first version):
-      before scoring, when two active tracks propagate to the same person (OKS >
-      ``duplicate_oks``) the younger one is ended. None/False: off.
+      in the update step, before scoring, when two active tracks propagate to the same person
+      (OKS > ``duplicate_oks``) the younger one is ended. None/False: off.
     * **Re-ID** (``reid=dict(...)``, optional): tracks left unmatched stay *inactive* for up to
       ``max_inactive`` frames keeping the mean of their last ``window`` appearance embeddings;
       detections still unmatched are assigned to them by Hungarian matching on the cosine
@@ -176,15 +216,14 @@ class CorrespondenceTracker(BaseTracker):
     * a detection still unmatched starts a new track.
 
     The output holds the kept detections (duplicates dropped), in input order, with
-    ``track_ids``. Extra per-instance fields pass through.
-
-    Offline pass (:meth:`finalize`): track merging (``merge``, see
-    :func:`~plugins.tracking.track_merging.merge_tracks`) then removal of tracks shorter than
-    ``min_track_length`` frames.
+    ``track_ids``; extra per-instance fields pass through. :meth:`similarity` is pure; the
+    frame's features come from ``ctx.cache`` (computed once per frame for every stage using
+    the same network, e.g. the recovery). Offline track merging and short-track removal are the
+    post-processor :class:`~plugins.tracking.track_merging.CorrespondenceTrackMerging`.
 
     Args:
-        model: the :class:`CorrespondenceNet` config (a config file, a whole config dict or the
-            model dict).
+        model: the :class:`CorrespondenceNet`: a config file, a whole config dict, the model
+            dict, or a built network (the pipeline's shared ``dict(shared='corr_net')``).
         checkpoint: weights to load into it (optional).
         device: torch device of the network.
         joint_threshold: association threshold: joints scored below it are neither propagated
@@ -202,14 +241,13 @@ class CorrespondenceTracker(BaseTracker):
         duplicate_ratio: see :func:`duplicate_detections`.
         duplicate_oks, min_propagated_score: the ``'tracks'`` mode's OKS threshold between
             propagated track poses and the peak score a propagated joint needs to count.
-        reid: ``dict(embedder=<MODELS config>, max_inactive=10, window=10, threshold=0.5)``.
-        merge: keyword arguments of :func:`merge_tracks` (None: no merging).
-        min_track_length: the offline pass drops tracks with fewer frames (1: keep all).
+        reid: ``dict(embedder=<MODELS config or callable (frame, bboxes) -> (N, D)>,
+            max_inactive=10, window=10, threshold=0.5)``.
         metainfo, sigmas: per-joint OKS falloffs (see :func:`load_sigmas`).
     """
 
     def __init__(self,
-                 model: Union[str, dict],
+                 model: Union[str, dict, object],
                  checkpoint: Optional[str] = None,
                  device: str = 'cpu',
                  joint_threshold: float = 0.1,
@@ -228,8 +266,6 @@ class CorrespondenceTracker(BaseTracker):
                  duplicate_oks: float = 0.8,
                  min_propagated_score: float = 0.05,
                  reid: Optional[dict] = None,
-                 merge: Optional[dict] = None,
-                 min_track_length: int = 3,
                  metainfo: Optional[Union[str, dict]] = DEFAULT_METAINFO,
                  sigmas: Optional[Sequence[float]] = None) -> None:
         if temporal_distance < 1:
@@ -244,9 +280,7 @@ class CorrespondenceTracker(BaseTracker):
         if duplicate_removal not in (None, False) + DUPLICATE_MODES:
             raise ValueError(f'duplicate_removal must be one of {DUPLICATE_MODES} or None, got '
                              f'{duplicate_removal!r}')
-        if min_track_length < 1:
-            raise ValueError(f'min_track_length must be >= 1, got {min_track_length}')
-        self.model = init_correspondence_model(model, checkpoint, device)
+        self.model = correspondence_net(model, checkpoint, device)
         self.joint_threshold = float(joint_threshold)
         self.temporal_distance = int(temporal_distance)
         self.affinity_window = int(affinity_window)
@@ -270,46 +304,36 @@ class CorrespondenceTracker(BaseTracker):
                                  f'{", ".join(self.reid_cfg)}')
             self.reid_cfg.update(reid)
             self.embedder = MODELS.build(embedder) if isinstance(embedder, dict) else embedder
-        self.merge_cfg = None if merge is None else dict(merge)
-        self.min_track_length = int(min_track_length)
         self.sigmas = load_sigmas(metainfo, sigmas)
         if len(self.sigmas) != self.model.num_keypoints:
             raise ValueError(f'the metainfo has {len(self.sigmas)} joints but the '
                              f'correspondence model {self.model.num_keypoints}')
+        horizon = max(temporal_distance, self.reid_cfg['max_inactive'] if self.reid_cfg else 0)
         super().__init__(match_threshold=match_threshold,
                          assignment='greedy' if assignment == 'nomination' else assignment,
-                         max_age=temporal_distance, min_keypoint_score=joint_threshold)
+                         max_age=horizon, min_keypoint_score=joint_threshold)
         self.assignment = assignment
 
     def reset(self) -> None:
         super().reset()
         self._features: Dict[int, FrameFeatures] = {}
         self._current: Optional[FrameFeatures] = None
-        self._inputs: Dict[int, np.ndarray] = {}  # letter-boxed frames kept for finalize()
-        self._frame_size: Optional[Tuple[int, int]] = None
-
-    @property
-    def has_offline_stage(self) -> bool:
-        """Track merging or short-track removal is configured: :meth:`finalize` edits ids."""
-        return self.merge_cfg is not None or self.min_track_length > 1
-
-    @property
-    def horizon(self) -> int:
-        """Frames after which an unmatched track can never be matched again."""
-        inactive = self.reid_cfg['max_inactive'] if self.reid_cfg else 0
-        return max(self.temporal_distance, inactive)
+        self._embeddings: Optional[np.ndarray] = None
+        self._prop_cache: Dict[Tuple[int, ...], TrackPropagation] = {}
 
     @property
     def active_tracks(self) -> List[Track]:
-        """Tracks propagated this frame: seen within ``temporal_distance``, not ended."""
-        return [t for t in super().active_tracks if not t.state.get('removed', False)]
+        """Tracks propagated this frame: alive and seen within ``temporal_distance``."""
+        return [t for t in self.tracks if t.status != TrackStatus.REMOVED
+                and self.frame_id - t.last_frame <= self.temporal_distance]
 
     # ------------------------------------------------------------------ online
-    def update(self, frame: Optional[np.ndarray], instances: InstanceData) -> InstanceData:
-        """Assign track ids to the poses of the next frame.
+    def track(self, ctx: FrameContext, instances: InstanceData) -> InstanceData:
+        """Assign track ids to the poses of the next frame (``update(frame, instances)``
+        calls this with a context around the frame).
 
         Args:
-            frame: (H, W, 3) BGR uint8.
+            ctx: the frame (its image is needed).
             instances: this frame's poses (``keypoints`` (N, K, 2), ``keypoint_scores``,
                 ``bboxes``, ``bbox_scores``).
 
@@ -317,20 +341,21 @@ class CorrespondenceTracker(BaseTracker):
             The kept poses (duplicates dropped, input order) with ``track_ids`` (M,) int64.
 
         Raises:
-            ValueError: ``frame`` is None (this tracker needs pixels) or not an image.
+            ValueError: the frame has no pixels.
         """
-        if frame is None:
+        if ctx.image is None:
             raise ValueError('CorrespondenceTracker needs the frame pixels: got frame=None')
         self.frame_id += 1
+        frame = ctx.image
         instances = validate_instances(instances)
-        self.prepare(frame, instances)
+        self.prepare(ctx, instances)
         n = len(instances)
         track_ids = np.full(n, -1, np.int64)
         keep = np.ones(n, bool)
-        tracks = self.active_tracks
-        if self.duplicate_removal == 'tracks' and n and len(tracks) > 1:
-            self.end_duplicate_tracks(tracks, self._propagation_of(tracks, None))
+        if self.duplicate_removal == 'tracks' and n and len(self.active_tracks) > 1:
             tracks = self.active_tracks
+            self.end_duplicate_tracks(tracks, self._propagation_of(tracks, None))
+        tracks = self.active_tracks
         if n and tracks:
             sim = self.similarity(tracks, instances, frame)
             pairs = self.assign(sim)
@@ -341,27 +366,30 @@ class CorrespondenceTracker(BaseTracker):
                 keep &= ~duplicate_detections(sim, pairs, self.duplicate_ratio)
         if self.reid_cfg is not None:
             self._reid_match(instances, track_ids, keep, frame)
+        matched = set(track_ids[track_ids >= 0].tolist())
+        for tr in tracks:
+            if tr.track_id not in matched:
+                self.mark_missed(tr)
         for di in np.flatnonzero((track_ids < 0) & keep):
             track_ids[di] = self.start_track(instances, int(di), frame).track_id
         self.after_update(instances, frame)
+        self.end_tracks()
         instances.track_ids = track_ids
         return instances[keep] if not keep.all() else instances
 
-    def prepare(self, frame: np.ndarray, instances: InstanceData) -> None:
-        """Compute the current frame's features (once per frame) and embeddings."""
-        self._current = frame_features(self.model, [frame])[0]
-        self._frame_size = (frame.shape[1], frame.shape[0])
+    def prepare(self, ctx: FrameContext, instances: InstanceData) -> None:
+        """The frame's features (shared through ``ctx.cache``) and, for Re-ID, the
+        detections' embeddings."""
+        self._current = cached_frame_features(ctx, self.model)
         self._embeddings = None
+        self._prop_cache = {}
         if self.reid_cfg is not None and len(instances):
-            emb = np.asarray(self.embedder(frame, instances.bboxes), np.float64)
+            emb = np.asarray(self.embedder(ctx.image, instances.bboxes), np.float64)
             if emb.ndim != 2 or len(emb) != len(instances):
                 raise ValueError(f'embedder returned shape {emb.shape} for {len(instances)} '
                                  'boxes, expected (N, D)')
             self._embeddings = emb / np.maximum(np.linalg.norm(emb, axis=1, keepdims=True),
                                                 1e-12)
-        if self.merge_cfg is not None:
-            self._inputs[self.frame_id] = self._unnormalised(frame)
-        self._prop_cache: Dict[Tuple[int, ...], TrackPropagation] = {}
 
     def assign(self, sim: np.ndarray) -> np.ndarray:
         """(M, 2) matched (track index, detection index) pairs of a score matrix."""
@@ -371,12 +399,10 @@ class CorrespondenceTracker(BaseTracker):
         return ASSIGNERS[self.assignment](sim, self.match_threshold)
 
     def after_update(self, instances: InstanceData, frame: Optional[np.ndarray]) -> None:
-        """Keep this frame's features for ``temporal_distance`` frames; forget tracks that
-        can no longer be matched (bounded memory)."""
+        """Keep this frame's features for ``temporal_distance`` frames."""
         self._features[self.frame_id] = self._current
         for old in [f for f in self._features if f < self.frame_id - self.temporal_distance]:
             del self._features[old]
-        self.tracks = [t for t in self.tracks if self.frame_id - t.last_frame <= self.horizon]
 
     def propagate_tracks(self, tracks: List[Track], det_keypoints: Optional[np.ndarray]
                          ) -> TrackPropagation:
@@ -416,17 +442,16 @@ class CorrespondenceTracker(BaseTracker):
         """:meth:`propagate_tracks`, computed once per frame and set of tracks."""
         key = (len(instances) if instances is not None else -1,
                *[tr.track_id for tr in tracks])
-        cache = getattr(self, '_prop_cache', {})
-        if key not in cache:
-            cache[key] = self.propagate_tracks(
+        if key not in self._prop_cache:
+            self._prop_cache[key] = self.propagate_tracks(
                 tracks, None if instances is None else instances.keypoints)
-        return cache[key]
+        return self._prop_cache[key]
 
     def similarity(self, tracks: List[Track], instances: InstanceData,
                    frame: Optional[np.ndarray]) -> np.ndarray:
         """(T, N) association scores (see ``score``); pairs that may not match are ``-inf``.
 
-        Pure: reads the tracks and this frame's features, changes nothing.
+        Pure: reads the tracks and this frame's features, changes no track.
         """
         prop = self._propagation_of(tracks, instances)
         if self.score == 'gated':
@@ -441,8 +466,8 @@ class CorrespondenceTracker(BaseTracker):
         return np.divide(total, num, out=np.zeros_like(total), where=num > 0)
 
     def end_duplicate_tracks(self, tracks: List[Track], prop: TrackPropagation) -> np.ndarray:
-        """``duplicate_removal='tracks'``: end every track whose propagated pose duplicates
-        that of an older track (OKS > ``duplicate_oks``).
+        """``duplicate_removal='tracks'`` (update step): end every track whose propagated
+        pose duplicates that of an older track (OKS > ``duplicate_oks``).
 
         Returns:
             (T,) bool, the tracks ended now.
@@ -462,7 +487,7 @@ class CorrespondenceTracker(BaseTracker):
             if not removed[i]:
                 removed |= dup[i]
         for i in np.flatnonzero(removed):
-            tracks[i].state['removed'] = True
+            self.end_track(tracks[i])
         return removed
 
     # ------------------------------------------------------------------ Re-ID
@@ -473,7 +498,7 @@ class CorrespondenceTracker(BaseTracker):
         free = np.flatnonzero((track_ids < 0) & keep)
         matched_now = {int(t) for t in track_ids if t >= 0}
         inactive = [t for t in self.tracks
-                    if t.track_id not in matched_now and not t.state.get('removed', False)
+                    if t.track_id not in matched_now and t.status != TrackStatus.REMOVED
                     and 1 <= self.frame_id - t.last_frame <= cfg['max_inactive']
                     and t.state.get('embeddings')]
         if len(free) and inactive:
@@ -503,68 +528,3 @@ class CorrespondenceTracker(BaseTracker):
             return
         hist = track.state.setdefault('embeddings', deque(maxlen=self.reid_cfg['window']))
         hist.append(self._embeddings[index])
-
-    # ------------------------------------------------------------------ offline
-    def finalize(self, results: List[InstanceData],
-                 frames: Optional[Union[Sequence[np.ndarray], Callable[[int], np.ndarray]]] = None
-                 ) -> List[InstanceData]:
-        """Offline pass over a whole video tracked since :meth:`reset`: track merging (when
-        ``merge`` is set), then removal of tracks shorter than ``min_track_length``.
-
-        Args:
-            results: the per-frame outputs of :meth:`update`, in order.
-            frames: the video's frames (a sequence or ``index -> frame``) for merging; by
-                default the letter-boxed frames this tracker kept (when ``merge`` is set).
-
-        Returns:
-            New per-frame results (inputs untouched).
-        """
-        if self.merge_cfg is not None:
-            results = self._merge(results, frames)
-        if self.min_track_length > 1:
-            results = drop_short_tracks(results, self.min_track_length)
-        return results
-
-    def _merge(self, results, frames):
-        if frames is None:
-            if len(self._inputs) < len(results):
-                raise ValueError('finalize() needs the frames: the tracker kept '
-                                 f'{len(self._inputs)} of {len(results)} frames')
-            get_input = self._inputs.__getitem__
-        else:
-            get_frame = frames if callable(frames) else frames.__getitem__
-            get_input = None
-        cache: Dict[int, FrameFeatures] = {}
-
-        def features(index: int) -> FrameFeatures:
-            if index not in cache:
-                if get_input is not None:
-                    img = torch.from_numpy(get_input(index)).permute(2, 0, 1)[None]
-                    img = img.to(self.model.device)
-                    feats = self.model.extract_feat(self.model.data_preprocessor
-                                                    .normalize_images(img))[0]
-                    cache[index] = FrameFeatures(feats, self._input_matrix(), self._frame_size)
-                else:
-                    cache[index] = frame_features(self.model, [get_frame(index)])[0]
-            return cache[index]
-
-        def propagate(src: int, dst: int, keypoints: np.ndarray, valid: np.ndarray
-                      ) -> Tuple[np.ndarray, np.ndarray]:
-            prop = propagate_keypoints(self.model, features(src), features(dst), keypoints,
-                                       valid, window=self.affinity_window)
-            return prop.keypoints.astype(np.float64), prop.scores
-
-        kwargs = dict(joint_threshold=self.joint_threshold)
-        kwargs.update(self.merge_cfg)
-        return merge_tracks(results, propagate, self.sigmas, **kwargs)
-
-    def _unnormalised(self, frame: np.ndarray) -> np.ndarray:
-        """The frame letter-boxed into the network input (uint8), for :meth:`finalize`."""
-        m = letterbox_matrix((frame.shape[1], frame.shape[0]), self.model.input_size)
-        return cv2.warpAffine(frame, m, self.model.input_size, flags=cv2.INTER_LINEAR)
-
-    def _input_matrix(self) -> np.ndarray:
-        """Image -> input matrix of this video's frames."""
-        if self._frame_size is None:
-            raise ValueError('no frame has been tracked since reset()')
-        return letterbox_matrix(self._frame_size, self.model.input_size)

@@ -4,7 +4,7 @@ import pytest
 from mmengine.structures import InstanceData
 
 import plugins  # noqa: F401
-from plugins.registry import POSE_RECOVERY, TRACKERS
+from plugins.registry import PROPOSAL_SOURCES, TRACKERS
 from scene import SIGMAS, K, colour_model, detections, pose_at, render
 
 
@@ -12,7 +12,7 @@ def recovery(**kwargs):
     cfg = dict(type='CorrespondenceRecovery', model=colour_model(), sigmas=SIGMAS,
                joint_threshold=0.4, min_joints=3, oks_threshold=0.5, affinity_window=1)
     cfg.update(kwargs)
-    return POSE_RECOVERY.build(cfg)
+    return PROPOSAL_SOURCES.build(cfg)
 
 
 def walking(num_frames=6):
@@ -161,10 +161,10 @@ def test_recovery_box_is_tight_around_propagated_joints():
     rec = recovery()  # bbox_padding=1.0 by default
     prev = detections([truth[0][0]], seed=0)
     pts, usable = rec.propagate(frames[0], prev, frames[1])
-    boxes = rec.propose(frames[0], prev, frames[1])
+    boxes = rec.propose_boxes(frames[0], prev, frames[1])
     np.testing.assert_allclose(boxes[0], np.r_[pts[0][usable[0]].min(0),
                                                pts[0][usable[0]].max(0)], atol=1e-4)
-    padded = recovery(bbox_padding=1.25).propose(frames[0], prev, frames[1])
+    padded = recovery(bbox_padding=1.25).propose_boxes(frames[0], prev, frames[1])
     np.testing.assert_allclose(padded[0, 2:] - padded[0, :2],
                                1.25 * (boxes[0, 2:] - boxes[0, :2]), rtol=1e-5)
 
@@ -191,15 +191,15 @@ def test_acceptance_rules_hand_computed():
         cand = _poses([base + [d, 0]], [np.full(K, 0.5)])
         np.testing.assert_allclose(rec._oks(cand, detected)[0, 0],
                                    np.exp(-d * d / (2 * 240 * 0.0256)), rtol=1e-6)
-        assert rec.accept(cand, detected).tolist() == [kept]
+        assert rec.accept(None, cand, detected).tolist() == [kept]
     # candidate B: far from everyone but only 4 joints >= 0.1 -> dropped
     far = _poses([pose_at((80, 30))], [[0.5, 0.5, 0.5, 0.5, 0.09]])
-    assert rec.accept(far, detected).tolist() == [False]
+    assert rec.accept(None, far, detected).tolist() == [False]
     far.keypoint_scores[0, 4] = 0.1
-    assert rec.accept(far, detected).tolist() == [True]
+    assert rec.accept(None, far, detected).tolist() == [True]
     # the first version (min_accept_joints=0) accepts the 4-joint pose
     far.keypoint_scores[0, 4] = 0.0
-    assert recovery(min_accept_joints=0).accept(far, detected).tolist() == [True]
+    assert recovery(min_accept_joints=0).accept(None, far, detected).tolist() == [True]
 
 
 def test_oks_nms_min_joints_and_keypoint_areas():
@@ -218,3 +218,50 @@ def test_oks_nms_min_joints_and_keypoint_areas():
     # by box score (the first version's order) pose 0 wins
     assert OKSNMS(sigmas=SIGMAS, threshold=0.7, score_mode='bbox').keep_indices(
         poses).tolist() == [0, 3, 2]
+
+
+class PoseStage(GroundTruthEstimator):
+    """The stand-in estimator as the pipeline's pose stage (a built stage object)."""
+
+    dataset_meta = dict(sigmas=np.asarray(SIGMAS), num_keypoints=K)
+
+    def __call__(self, frame, bboxes, bbox_scores=None, crop_bboxes=None):
+        out = super().__call__(frame, bboxes)
+        out.bboxes = np.asarray(bboxes, np.float32).reshape(-1, 4)
+        out.bbox_scores = (np.ones(len(out.bboxes), np.float32) if bbox_scores is None else
+                           np.asarray(bbox_scores, np.float32))
+        return out
+
+
+def test_pipeline_recovery_source_shares_network_and_features():
+    """In the pipeline: the recovery is a proposal source, the tracker and the recovery use one
+    network, the frame's features are computed once per frame, and a person the detector
+    misses is recovered with its track id."""
+    from plugins.apis import PoseTrackingPipeline
+    from plugins.models.correspondence.correspondence_net import init_correspondence_model
+    net = init_correspondence_model(colour_model())
+    calls = []
+    extract = net.extract_feat
+    net.extract_feat = lambda imgs: calls.append(len(imgs)) or extract(imgs)
+    frames, truth = walking()
+    stage = PoseStage(truth[0])
+    pipe = PoseTrackingPipeline(
+        pose_estimator=stage, models=dict(corr_net=net),
+        recovery=dict(type='CorrespondenceRecovery', model=dict(shared='corr_net'),
+                      sigmas=SIGMAS, affinity_window=1),
+        tracker=dict(type='CorrespondenceTracker', model=dict(shared='corr_net'),
+                     sigmas=SIGMAS, affinity_window=1, min_affinity_sum=0.5),
+        pose_nms=dict(type='OKSNMS', sigmas=SIGMAS, threshold=0.7, score_mode='keypoint_mean',
+                      area_mode='keypoints', min_joints=2, min_joint_score=0.1))
+    assert pipe.tracker.model is net and pipe.proposal_sources[0].model is net
+    outs = []
+    for t, (frame, people) in enumerate(zip(frames, truth)):
+        stage.people = people
+        ids = [1] if t == 3 else [0, 1]  # the detector misses person 0 at frame 3
+        boxes = np.array([np.r_[people[i].min(0) - 2, people[i].max(0) + 2] for i in ids])
+        outs.append(pipe.step(frame, bboxes=boxes))
+    assert calls == [1] * len(frames)  # one feature extraction per frame for both stages
+    assert all(len(o) == 2 for o in outs)
+    np.testing.assert_allclose(outs[3].keypoints[1], truth[3][0], atol=1e-5)
+    for t in range(1, len(frames)):
+        assert sorted(outs[t].track_ids.tolist()) == [0, 1]

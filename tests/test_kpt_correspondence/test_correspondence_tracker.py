@@ -5,7 +5,9 @@ import pytest
 from mmengine.structures import InstanceData
 
 import plugins  # noqa: F401
-from plugins.registry import TRACKERS
+from plugins.registry import POST_PROCESSORS, TRACKERS
+from plugins.tracking.frame_context import FrameContext
+from plugins.tracking.track_edits import TrackEdits
 from scene import SIGMAS, K, colour_model, crossing, detections, pose_at, render
 
 
@@ -87,7 +89,8 @@ def test_duplicate_tracks_are_removed():
     trk.update(frames[0], detections([p0, p0 + 1.0, p1], seed=0))
     out = trk.update(frames[0], detections([p0, p1], seed=1))
     assert out.track_ids.tolist() == [0, 2]
-    assert trk.tracks[1].state.get('removed') is True
+    assert [t.track_id for t in trk.ended_tracks] == [1]  # ended in the update step
+    assert trk.ended_tracks[0].status == 'removed'
     # the duplicate detection comes back: it cannot revive the ended track
     out = trk.update(frames[0], detections([p0, p0 + 1.0, p1], seed=2))
     assert 1 not in out.track_ids.tolist()
@@ -99,6 +102,27 @@ def test_duplicate_tracks_are_removed():
     assert sorted(out.track_ids.tolist()) == [0, 1, 2]
 
 
+def merging(**kwargs):
+    cfg = dict(type='CorrespondenceTrackMerging', model=colour_model(), sigmas=SIGMAS,
+               joint_threshold=0.4, affinity_window=1, min_track_length=1)
+    cfg.update(kwargs)
+    return POST_PROCESSORS.build(cfg)
+
+
+def run_with_post(trk, post, frames, dets):
+    """Online results, and the final ones after the post-processor's edits."""
+    trk.reset()
+    post.reset()
+    online = []
+    for i, (f, d) in enumerate(zip(frames, dets)):
+        ctx = FrameContext(index=i, image=f)
+        out = trk.track(ctx, d)
+        post.observe(i, out, ctx)
+        online.append(out)
+    edits = post.finalize(TrackEdits())
+    return online, [edits.apply(i, r) for i, r in enumerate(online)]
+
+
 def test_offline_merging_joins_fragments():
     """Person 0 is not detected for 3 frames: online it gets a new id, merging restores it."""
     frames, truth, dets, labels = [], [], [], []
@@ -108,18 +132,34 @@ def test_offline_merging_joins_fragments():
         ids = [1] if 3 <= t <= 5 else [0, 1]
         dets.append(detections([people[i] for i in ids], seed=t))
         labels.append(ids)
-    trk = tracker(merge=dict(oks_threshold=0.3, max_gap=5))
-    results = run(trk, frames, dets)
+    trk = tracker()
+    results, merged = run_with_post(trk, merging(oks_threshold=0.3, max_gap=5), frames, dets)
     assert not identity_consistent(results, labels)  # fragmented online
-    merged = trk.finalize(results)
     assert identity_consistent(merged, labels)
-    # the same with frames given explicitly (and the online results untouched)
-    assert identity_consistent(trk.finalize(results, frames=frames), labels)
-    assert not identity_consistent(results, labels)
-    # merging is a no-op without the merge config
-    plain = tracker()
-    res2 = run(plain, frames, dets)
-    assert all((a.track_ids == b.track_ids).all() for a, b in zip(res2, plain.finalize(res2)))
+    # merging is a no-op when disabled
+    _, plain = run_with_post(trk, merging(merge=False), frames, dets)
+    assert all((a.track_ids == b.track_ids).all() for a, b in zip(results, plain))
+
+
+def test_merging_keeps_bounded_summaries():
+    """Per track: the count and at most four anchor poses; features only of anchor frames."""
+    post = merging()
+    trk = tracker()
+    trk.reset()
+    frames = []
+    for i in range(11):
+        people = {0: pose_at((20 + 3 * i, 30)), 1: pose_at((80, 34))}
+        frames.append(render(people, [0, 1]))
+        ctx = FrameContext(index=i, image=frames[-1])
+        post.observe(i, trk.track(ctx, detections([people[0], people[1]], seed=i)), ctx)
+    for s in post._tracks.values():
+        assert s['count'] == len(frames)
+        assert s['centre'][1] == 8 and s['prev_centre'][1] == 4  # offsets 2^3 and 2^2
+    anchor_frames = {a[0] for s in post._tracks.values()
+                     for a in (s['first'], s['last'], s['centre'], s['prev_centre'])}
+    assert set(post._feats) == anchor_frames == {0, 4, 8, 10}
+    # the chosen centre of an 11-frame track: offset 4 (nearer 11 // 2 = 5 than 8)
+    assert sorted(post._anchor_table()[0]) == [0, 4, 10]
 
 
 def test_empty_frames_and_missing_pixels():
@@ -254,7 +294,7 @@ def test_similarity_has_no_side_effects():
                   duplicate_oks=0.5, temporal_distance=2)
     trk.update(frames[0], detections([p0, p0 + 1.0], seed=0))
     trk.frame_id += 1
-    trk.prepare(frames[0], detections([p0], seed=1))
+    trk.prepare(FrameContext(index=1, image=frames[0]), detections([p0], seed=1))
     before = [dict(t.state) for t in trk.tracks]
     sim1 = trk.similarity(trk.active_tracks, detections([p0], seed=1), frames[0])
     sim2 = trk.similarity(trk.active_tracks, detections([p0], seed=1), frames[0])
@@ -275,12 +315,11 @@ def test_short_tracks_dropped_offline():
     assert [r.track_ids.tolist() for r in out] == [[0], [0], [0], [0], []]
     assert [r.track_ids.tolist() for r in drop_short_tracks(results, 2)] == \
         [[0, 1], [0, 1, 2], [0], [0, 2], []]
-    # in the tracker's offline pass (default min_track_length=3)
+    # in the post-processor (default min_track_length=3)
     frames, truth = crossing()
-    trk = tracker()
-    res = run(trk, frames[:4], [detections([truth[t][0]] + ([truth[t][1]] if t < 2 else []),
-                                           seed=t) for t in range(4)])
-    final = trk.finalize(res)
+    dets = [detections([truth[t][0]] + ([truth[t][1]] if t < 2 else []), seed=t)
+            for t in range(4)]
+    res, final = run_with_post(tracker(), merging(min_track_length=3), frames[:4], dets)
     assert [len(r) for r in res] == [2, 2, 1, 1]
     assert [len(r) for r in final] == [1, 1, 1, 1]
 
@@ -315,7 +354,7 @@ def test_reid_variant_rematches_inactive_tracks():
     a, b = [1.0, 0.0], [0.0, 1.0]
     emb = FixedEmbedder([[a, b], [b], [b], [a, b]])
     trk = tracker(reid=dict(embedder=emb, max_inactive=10, window=10, threshold=0.5),
-                  temporal_distance=1, min_track_length=1)
+                  temporal_distance=1)
     trk.update(frames[0], detections([truth[0][0], truth[0][1]], seed=0))   # ids 0 (a), 1 (b)
     trk.update(frames[0], detections([truth[0][1]], seed=1))               # 1 continues
     trk.update(frames[0], detections([truth[0][1]], seed=2))               # 0 inactive
