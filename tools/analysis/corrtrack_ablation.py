@@ -29,17 +29,21 @@ REFINE = (PROJECT + 'refine_bninception-tiny_synthetic-192x144.py',
 SIAMESE = (PROJECT + 'siamese_bninception-tiny_synthetic-192x144.py',
            'work_dirs/siamese_bninception-tiny_synthetic-192x144/epoch_6.pth')
 
+SHARED = dict(shared='corr_net')
 #: the first version of every stage (before the CorrTrack rules)
 PREVIOUS = dict(
+    models=dict(corr_net=dict(type='CorrespondenceModel', model=REFINE[0],
+                              checkpoint=REFINE[1])),
     pose_nms=dict(type='OKSNMS', threshold=0.9, score_mode='bbox_x_keypoint_mean',
                   area_mode='bbox', min_joints=0),
-    recovery=dict(type='CorrespondenceRecovery', propagate_from='all', joint_threshold=0.4,
-                  min_propagated_score=0.1, min_joints=3, bbox_padding=1.25,
-                  min_accept_joints=0, oks_threshold=0.5, area_mode='bbox'),
-    tracker=dict(type='CorrespondenceTracker', score='affinity', assignment='greedy',
-                 joint_threshold=0.4, match_threshold=0.04, temporal_distance=3,
-                 duplicate_removal='tracks', duplicate_oks=0.8,
-                 merge=dict(oks_threshold=0.5, max_gap=10), min_track_length=1),
+    recovery=dict(type='CorrespondenceRecovery', model=SHARED, propagate_from='all',
+                  joint_threshold=0.4, min_propagated_score=0.1, min_joints=3,
+                  bbox_padding=1.25, min_accept_joints=0, oks_threshold=0.5, area_mode='bbox'),
+    tracker=dict(type='CorrespondenceTracker', model=SHARED, score='affinity',
+                 assignment='greedy', joint_threshold=0.4, match_threshold=0.04,
+                 temporal_distance=3, duplicate_removal='tracks', duplicate_oks=0.8),
+    post_processors=[dict(type='CorrespondenceTrackMerging', model=SHARED, joint_threshold=0.4,
+                          oks_threshold=0.5, max_gap=10, min_track_length=1)],
     keypoint_score_thr=None, min_keypoints=0)
 
 #: one CorrTrack rule each (issue 16 items 1-4, 6), as overrides of PREVIOUS
@@ -48,8 +52,10 @@ CHANGES = dict(
     dup_detections=dict(tracker=dict(duplicate_removal='detections', duplicate_ratio=0.6)),
     output_thr=dict(keypoint_score_thr=0.3),
     pruning=dict(keypoint_score_thr=0.3, min_keypoints=2,
-                 tracker=dict(joint_threshold=0.1, min_track_length=3),
-                 recovery=dict(joint_threshold=0.1)),
+                 tracker=dict(joint_threshold=0.1), recovery=dict(joint_threshold=0.1),
+                 post_processors=[dict(type='CorrespondenceTrackMerging', model=SHARED,
+                                       joint_threshold=0.1, oks_threshold=0.5, max_gap=10,
+                                       min_track_length=3)]),
     nms_recovery=dict(
         pose_nms=dict(threshold=0.7, score_mode='keypoint_mean', area_mode='keypoints',
                       min_joints=2, min_joint_score=0.1),
@@ -80,8 +86,10 @@ def variants() -> Dict[str, dict]:
         new = merge(new, CHANGES[name])
     out['all (new defaults)'] = new
     out['all + Re-ID'] = merge(new, REID)
-    siamese = dict(model=SIAMESE[0], checkpoint=SIAMESE[1], affinity_window=1)
-    out['all, no refinement (Table 7)'] = merge(new, dict(tracker=siamese, recovery=siamese))
+    window = dict(affinity_window=1)  # the Siamese softmax maps are read over 3x3 cells
+    out['all, no refinement (Table 7)'] = merge(new, dict(
+        models=dict(corr_net=dict(model=SIAMESE[0], checkpoint=SIAMESE[1])), tracker=window,
+        recovery=window, post_processors=[dict(new['post_processors'][0], **window)]))
     out['all, no duplicate removal (Table 7)'] = merge(new, dict(tracker=dict(
         duplicate_removal=None)))
     out['all, no recovery'] = merge(new, dict(recovery=None))
@@ -92,10 +100,6 @@ def build_cfg(overrides: dict, boxes: str, videos: Optional[List[str]], work_dir
     from mmengine.config import Config
     cfg = Config.fromfile('configs/demo/track_synthetic.py')
     pipe = cfg.tracking_pipeline.to_dict()
-    for stage in ('tracker', 'recovery'):
-        if overrides.get(stage) is not None:
-            overrides = merge(overrides, {stage: dict(model=overrides[stage].get(
-                'model', REFINE[0]), checkpoint=overrides[stage].get('checkpoint', REFINE[1]))})
     for k, v in overrides.items():
         pipe[k] = copy.deepcopy(v)
     if boxes == 'gt':

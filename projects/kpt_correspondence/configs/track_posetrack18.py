@@ -1,8 +1,8 @@
 # Correspondence tracking (Rafi et al., ECCV 2020) on PoseTrack18 val:
 # Cascade R-CNN person boxes (the paper's detector) -> the two-stage heatmap + offset estimator
-# -> OKS-NMS -> recovery of missed persons by keypoint correspondences -> the correspondence
-# tracker (gated association, duplicate detections dropped, offline merging + short-track
-# removal) -> output joint threshold.
+# -> recovery of missed persons by keypoint correspondences (a proposal source) -> OKS-NMS ->
+# the correspondence tracker (gated association, duplicate detections dropped) -> offline
+# merging + short-track removal (post-processor) -> output joint threshold.
 #   python tools/test.py projects/kpt_correspondence/configs/track_posetrack18.py none \
 #       --cfg-options test_dataloader.dataset.data_root=data/posetrack18/
 #   (prints posetrack/mAP and posetrack/MOTA)
@@ -13,7 +13,8 @@
 # recovery thresholds (0.1) and the NMS / gate / duplicate / pruning values are those of the
 # authors' public follow-up (the CorrTrack baseline of PoseTrack21), not numbers of the paper.
 # Tables: _table2-* (tracking methods, GT / detected boxes), tools/analysis/
-# sweep_output_threshold.py (Table 3), _no-refine / _no-dup-removal (Table 7), _no-recovery.
+# sweep_output_threshold.py (Table 3), _no-refine / _no-dup-removal (Table 7), _no-recovery,
+# _legacy (this project's first version).
 _base_ = ['../../../configs/_base_/pipelines/cascade-rcnn_oks_tracking.py']
 default_scope = 'mmpose'
 data_root = 'data/posetrack18/'
@@ -28,16 +29,20 @@ output_threshold = 0.3  # paper Table 3, tau = 0.3 (the row the paper reports)
 joint_threshold = 0.1  # association and recovery query joints (CorrTrack), not the output
 
 tracking_pipeline = dict(
+    # one correspondence network, built once on the pipeline's device, shared by the recovery,
+    # the tracker and the track merging (each frame's features are computed once)
+    models=dict(corr_net=dict(type='CorrespondenceModel', model=correspondence_config,
+                              checkpoint=correspondence_checkpoint)),
     pose_estimator=dict(config=pose_config, checkpoint=pose_checkpoint),
     # OKS-NMS 0.7, scale = each pose's tight keypoint box, ordered by mean joint score, poses
-    # with fewer than 2 joints >= 0.1 dropped (CorrTrack)
+    # with fewer than 2 joints >= 0.1 dropped (CorrTrack); it runs on all poses, the recovered
+    # ones included
     pose_nms=dict(type='OKSNMS', threshold=0.7, score_mode='keypoint_mean',
                   area_mode='keypoints', min_joints=2, min_joint_score=joint_threshold),
     recovery=dict(
         _delete_=True,
-        type='CorrespondenceRecovery',
-        model=correspondence_config,
-        checkpoint=correspondence_checkpoint,
+        type='CorrespondenceRecovery',  # a proposal source
+        model=dict(shared='corr_net'),
         propagate_from='detected',  # recovered poses are not propagated again
         joint_threshold=joint_threshold,
         min_propagated_score=0.1,
@@ -50,16 +55,18 @@ tracking_pipeline = dict(
     tracker=dict(
         _delete_=True,
         type='CorrespondenceTracker',
-        model=correspondence_config,
-        checkpoint=correspondence_checkpoint,
+        model=dict(shared='corr_net'),
         joint_threshold=joint_threshold,
         score='gated',  # box / OKS / affinity gates, score = OKS + mean affinity
         assignment='nomination',
         temporal_distance=3,  # not tuned on PoseTrack18 here
         duplicate_removal='detections',
-        duplicate_ratio=0.6,
-        merge=dict(oks_threshold=0.5, max_gap=30),  # not tuned on PoseTrack18 here
-        min_track_length=3),
+        duplicate_ratio=0.6),
+    post_processors=[
+        dict(type='CorrespondenceTrackMerging', model=dict(shared='corr_net'),
+             oks_threshold=0.5, max_gap=30,  # not tuned on PoseTrack18 here
+             joint_threshold=joint_threshold, min_track_length=3)
+    ],
     keypoint_score_thr=output_threshold,
     min_keypoints=2)  # output poses with fewer joints >= the output threshold are dropped
 

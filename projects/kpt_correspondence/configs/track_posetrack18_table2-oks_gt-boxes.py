@@ -7,6 +7,9 @@ _base_ = ['./track_posetrack18.py']
 tracking_pipeline = dict(
     detector=None,
     recovery=None,
+    models=dict(_delete_=True),  # no correspondence network
+    # the same short-track removal as the correspondence row, without correspondence merging
+    post_processors=[dict(type='CorrespondenceTrackMerging', merge=False, min_track_length=3)],
     tracker=dict(
         _delete_=True, type='OKSTracker', match_threshold=0.3, assignment='greedy',
-        min_keypoint_score=joint_threshold))
+        min_keypoint_score=0.1))  # the association joint threshold

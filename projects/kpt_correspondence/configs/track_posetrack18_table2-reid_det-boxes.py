@@ -6,6 +6,9 @@
 _base_ = ['./track_posetrack18.py']
 tracking_pipeline = dict(
     recovery=None,
+    models=dict(_delete_=True),  # no correspondence network
+    # the same short-track removal as the correspondence row, without correspondence merging
+    post_processors=[dict(type='CorrespondenceTrackMerging', merge=False, min_track_length=3)],
     tracker=dict(
         _delete_=True, type='ReIDTracker', embedder=dict(type='ColorHistogramEmbedder'),
         match_threshold=0.5))
