@@ -1,17 +1,19 @@
 """Correspondence tracking on the synthetic videos: the first version, each CorrTrack rule
 alone, all of them (the defaults), the Re-ID variant and the paper's Table 7 ablations.
 
-    python tools/analysis/corrtrack_ablation.py [--boxes gt det] [--videos N]
-        [--variants previous all ...] [--work-dir work_dirs/kc_ablation]
+    python tools/analysis/corrtrack_ablation.py [--boxes gt noisy] [--videos N]
+        [--variants previous "all (new defaults)" ...] [--work-dir work_dirs/kc_ablation]
 
-Needs ``make data`` (``data/synthetic``), ``make demo`` (``work_dirs/demo/{detector,pose}.pth``:
-the tiny detector and pose model) and the two tiny correspondence networks (``tools/train.py``
-on ``projects/kpt_correspondence/configs/siamese_`` then ``refine_bninception-tiny_synthetic-
-192x144.py``). Every variant runs the whole pipeline of ``tools/test.py`` (pose NMS, recovery,
-tracker, offline pass, output threshold) over the held-out ``val`` videos, with the annotated
-person boxes (``gt``) or the demo detector (``det``), and is scored by ``PoseTrackMetric``.
-Prints a markdown table (mAP, MOTA, IDSW, precision, recall, seconds) and writes
-``WORK_DIR/results.json``.
+Needs ``make data`` (``data/synthetic``), the demo's tiny pose model
+(``work_dirs/demo/pose.pth``, ``make demo``) and the two tiny correspondence networks
+(``tools/train.py`` on ``projects/kpt_correspondence/configs/siamese_`` then
+``refine_bninception-tiny_synthetic-192x144.py``). Every variant runs the whole
+``PoseTrackingPipeline`` (pose stage on the given boxes + recovered boxes, acceptance, pose
+NMS, tracker, merging post-processor, output threshold) over the held-out ``val`` videos, given
+the annotated person boxes (``gt``) or the boxes of ground-truth poses degraded like a detector
+(``noisy``: misses of up to 3 frames, jitter, false positives; seeded), and is scored by the
+PoseTrack metric (``evaluate_posetrack``). Prints a markdown table (mAP, MOTA, IDSW per joint,
+precision, recall, seconds) and writes ``WORK_DIR/results.json``.
 """
 import argparse
 import copy
@@ -96,60 +98,100 @@ def variants() -> Dict[str, dict]:
     return out
 
 
-def build_cfg(overrides: dict, boxes: str, videos: Optional[List[str]], work_dir: str):
+def build_pipeline(overrides: dict, pose_checkpoint: str):
+    """The demo's pipeline (tiny pose model) with the correspondence stages of a variant."""
     from mmengine.config import Config
+    from plugins.registry import TRACKING_PIPELINES
     cfg = Config.fromfile('configs/demo/track_synthetic.py')
     pipe = cfg.tracking_pipeline.to_dict()
     for k, v in overrides.items():
         pipe[k] = copy.deepcopy(v)
+    pipe['detector'] = None  # boxes are given: ground truth or degraded ground truth
+    pipe['pose_estimator']['checkpoint'] = (None if pose_checkpoint in ('none', 'None')
+                                           else pose_checkpoint)
+    return TRACKING_PIPELINES.build(pipe)
+
+
+def video_inputs(video, root: str, boxes: str, seed: int):
+    """Frames and per-frame person boxes of a video: the annotated boxes (``gt``) or those of
+    ground-truth poses degraded like a detector (``noisy``: ``PoseDegradation('medium')``,
+    seeded per video: jitter, misses of up to 3 frames, false positives)."""
+    import zlib
+
+    import cv2
+    import numpy as np
+    from plugins.tracking.pose_degradation import PoseDegradation
+    frames = []
+    for f in video.frames:
+        img = cv2.imread(osp.join(root, f.file_name))
+        if img is None:
+            raise FileNotFoundError(f'cannot read frame {osp.join(root, f.file_name)}')
+        frames.append(img)
     if boxes == 'gt':
-        pipe['detector'] = None
-    cfg.tracking_pipeline = pipe
-    if videos:
-        cfg.test_dataloader.dataset.videos = videos
-    cfg.work_dir = work_dir
-    return cfg
+        out = []
+        for f in video.frames:
+            ok = np.isfinite(f.bboxes).all(1) & (f.keypoint_scores > 0).any(1)
+            out.append(f.bboxes[ok])
+        return frames, out
+    h, w = frames[0].shape[:2]
+    rng = np.random.default_rng([seed, zlib.crc32(video.name.encode())])
+    degraded = PoseDegradation.from_preset('medium')([f.to_instances() for f in video.frames],
+                                                    rng, extent=(0, 0, w, h))
+    return frames, [np.asarray(d.bboxes, np.float32).reshape(-1, 4) for d in degraded]
 
 
 def main(argv: Optional[List[str]] = None) -> Dict:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--boxes', nargs='+', default=['gt', 'det'], choices=['gt', 'det'])
+    p.add_argument('--boxes', nargs='+', default=['gt', 'noisy'], choices=['gt', 'noisy'])
+    p.add_argument('--data-root', default='data/synthetic')
+    p.add_argument('--pose-checkpoint', default='work_dirs/demo/pose.pth')
     p.add_argument('--videos', type=int, default=None, help='only the first N val videos')
     p.add_argument('--variants', nargs='+', default=None, help='names (default: all)')
+    p.add_argument('--seed', type=int, default=0)
     p.add_argument('--work-dir', default='work_dirs/kc_ablation')
     args = p.parse_args(argv)
+    import os
+
     import plugins  # noqa: F401
     from mmengine.logging import MMLogger
-    from plugins.apis import run_tracking_test
-    from plugins.datasets.posetrack_json import iter_video_files
+    from plugins.datasets.posetrack_json import load_posetrack_folder, prediction_video
+    from plugins.evaluation import evaluate_posetrack
     MMLogger.get_current_instance().setLevel('WARNING')
-    names = sorted(p.stem for p in iter_video_files('data/synthetic/annotations/val'))
-    names = names[:args.videos] if args.videos else None
+    videos = load_posetrack_folder(osp.join(args.data_root, 'annotations', 'val'))
+    videos = videos[:args.videos] if args.videos else videos
     todo = variants()
     if args.variants:
         todo = {k: v for k, v in todo.items() if k in args.variants}
-    results: Dict[str, Dict[str, dict]] = {}
+    os.makedirs(args.work_dir, exist_ok=True)
     out_file = osp.join(args.work_dir, 'results.json')
+    results: Dict[str, Dict[str, dict]] = {}
     if osp.isfile(out_file):
-        results = json.load(open(out_file))
+        with open(out_file) as f:
+            results = json.load(f)
+    inputs = {b: [video_inputs(v, args.data_root, b, args.seed) for v in videos]
+              for b in args.boxes}
     for boxes in args.boxes:
         for name, ov in todo.items():
-            wd = osp.join(args.work_dir, boxes, name.replace(' ', '_').replace(',', '')
-                          .replace('(', '').replace(')', '').replace('+', 'p'))
-            cfg = build_cfg(ov, boxes, names, wd)
+            pipe = build_pipeline(ov, args.pose_checkpoint)
             t0 = time.perf_counter()
-            m = run_tracking_test(cfg, argparse.Namespace(checkpoint=None, show_dir=None,
-                                                          show=False))
-            row = {k.split('/')[-1]: float(v) for k, v in m.items()
-                   if k.split('/')[-1] in ('mAP', 'MOTA', 'IDSW', 'Precision', 'Recall')}
-            row['seconds'] = time.perf_counter() - t0
+            preds = []
+            for video, (frames, frame_boxes) in zip(videos, inputs[boxes]):
+                final = pipe.run_video(frames, bboxes=frame_boxes)
+                preds.append(prediction_video(video, dict(enumerate(final))))
+            seconds = time.perf_counter() - t0
+            res = evaluate_posetrack(videos, preds)
+            mota = res.mota_table()
+            row = dict(mAP=float(res.ap_table()['Total']), MOTA=float(mota['Total']),
+                       IDSW=float(mota['IDSW']), Precision=float(mota['Precision']),
+                       Recall=float(mota['Recall']), seconds=seconds,
+                       frames=sum(len(v.frames) for v in videos))
             results.setdefault(boxes, {})[name] = row
             print(f'[{boxes}] {name}: ' + ', '.join(f'{k} {v:.2f}' for k, v in row.items()),
                   flush=True)
             with open(out_file, 'w') as f:
                 json.dump(results, f, indent=1)
     for boxes, rows in results.items():
-        print(f'\n{boxes} boxes, {len(names) if names else "all"} val videos')
+        print(f'\n{boxes} boxes, {len(videos)} val videos')
         print('| variant | mAP | MOTA | IDSW | precision | recall | s |')
         print('|---|---|---|---|---|---|---|')
         for name, r in rows.items():
