@@ -125,3 +125,11 @@ def greedy_suppression(similarity: np.ndarray, threshold: float,
         if alive[i]:
             alive[i + 1:] &= ~suppress[i, i + 1:]
     return order[alive].astype(np.int64)
+
+
+# Affine maps between an image, a letter-boxed network input and a map grid (the
+# correspondence network, its codec and transforms) live in plugins/utils/affine.py; re-exported
+# so this module is the one place to look for geometry.
+from plugins.utils.affine import (apply_affine, compose_affine, input_to_map,  # noqa: E402,F401
+                                  inside_image, invert_affine, letterbox_matrix, map_scale,
+                                  map_to_input)

@@ -56,3 +56,53 @@ def test_norm_eval_keeps_bn_in_eval():
     net.train()
     bns = [m for m in net.modules() if isinstance(m, torch.nn.BatchNorm2d)]
     assert bns and all(not m.training for m in bns)
+
+
+def test_stride4_variant_runs_to_the_end_and_decodes_to_stride_4():
+    """BNInceptionStride4: the whole BN-Inception (layer 23, stride 32), three x2 transposed
+    convolutions back to stride 4 with the stride-16 features joining, a 32-channel output;
+    the skip carries gradient to the stride-16 block directly."""
+    from plugins.models.backbones.bn_inception_stride4 import BNInceptionStride4
+    torch.manual_seed(0)
+    net = MODELS.build(dict(type='BNInceptionStride4', widen_factor=1 / 16,
+                            decoder_channels=(16, 8, 8), embed_channels=32))
+    assert isinstance(net, BNInceptionStride4)
+    assert net.trunk.block_names[-1] == 'inception_5b' and net.trunk.last_layer == NUM_LAYERS
+    seen = {}
+
+    def keep(module, inputs, output):
+        seen['skip'], seen['deep'] = output
+
+    net.trunk.register_forward_hook(keep)
+    x = torch.rand(2, 3, 128, 96)
+    (out, ) = net(x)
+    assert out.shape == (2, 32, 32, 24)  # stride 4
+    assert seen['skip'].shape[-2:] == (8, 6) and seen['deep'].shape[-2:] == (4, 3)  # 16, 32
+    out.square().mean().backward()
+    w17 = net.trunk.inception_4d.branch1x1.conv.weight
+    assert w17.grad is not None and w17.grad.abs().sum() > 0
+    assert net.trunk.inception_5b.branch1x1.conv.weight.grad.abs().sum() > 0
+    # a stride-32 size that does not double back onto the stride-16 one (144 / 16 = 9 rows)
+    (odd, ) = net.eval()(torch.rand(1, 3, 144, 192))
+    assert odd.shape == (1, 32, 36, 48)
+    with pytest.raises(ValueError, match='decoder_channels'):
+        BNInceptionStride4(decoder_channels=(8, 8))
+
+
+def test_refinement_with_its_own_decoder_keeps_the_map_resolution():
+    """AffinityRefinement(deconv_out_channels=...): layers 3-9 squeeze by 4 (conv2's pool and
+    inception_3c), two transposed convolutions bring the features back, no bilinear upsampling needed; the identity start
+    (refined = sigmoid(log p)) holds as for the stride-16 module."""
+    k, c = 3, 4
+    ref = MODELS.build(dict(type='AffinityRefinement', feat_channels=c, num_keypoints=k,
+                            backbone=dict(type='BNInception', first_layer=3, last_layer=9,
+                                          widen_factor=1 / 16),
+                            deconv_out_channels=(8, 8)))
+    assert len(ref.decoder) == 6  # two (deconv, BN, ReLU)
+    fs, fd = torch.rand(1, c, 32, 24), torch.rand(1, c, 32, 24)
+    log_aff = torch.log_softmax(torch.rand(1, 2, k, 32 * 24), -1).reshape(1, 2, k, 32, 24)
+    seen = {}
+    ref.predict_layer.register_forward_hook(lambda m, i, o: seen.update(shape=o.shape))
+    out = ref(fs, fd, log_aff)
+    assert out.shape == (1, 2, k, 32, 24) and seen['shape'][-2:] == (32, 24)
+    torch.testing.assert_close(out, log_aff)  # zero prediction + identity skip at init

@@ -275,3 +275,28 @@ def test_letterbox_function_is_the_online_path():
     np.testing.assert_allclose(m[:, :2], np.eye(2) * 1.28)
     with pytest.raises(ValueError, match='frame 1'):
         letterbox_frames([frame, frame[..., 0]], INPUT)
+
+
+def test_propagate_keypoints_equals_the_former_tracker_and_recovery_path():
+    """The one function reproduces what CorrespondenceRecovery.propagate and the tracker
+    computed inline (letter-box, features, maps, decoder, inverse letter-box), refined maps."""
+    from plugins.models.correspondence import propagate_keypoints
+    from plugins.utils.affine import apply_affine, invert_affine
+    net, scene = _colour_net(refine=True)
+    frames = [scene.render({0: scene.pose_at((30 + 5 * t, 30))}, [0]) for t in range(2)]
+    frames = [cv2.resize(f, (150, 100)) for f in frames]  # another aspect ratio: letter-box pads
+    kpts = np.random.default_rng(1).uniform(10, 90, (3, scene.K, 2))
+    valid = np.random.default_rng(2).uniform(size=(3, scene.K)) > 0.3
+    imgs, mats = net.prepare_frames(frames)
+    feats = net.extract_feat(imgs)
+    maps = net.propagate(feats[0], feats[1], apply_affine(kpts, mats[0]), valid)
+    pts, scores = net.maps_to_points(maps, 1)
+    old = apply_affine(pts.numpy(), invert_affine(mats[1]))
+    new = propagate_keypoints(net, frames[0], frames[1], kpts, valid, window=1,
+                              return_maps=True)
+    np.testing.assert_allclose(new.keypoints, old, atol=1e-4)
+    np.testing.assert_allclose(new.scores, scores.numpy() * valid, atol=1e-6)
+    det = np.random.default_rng(3).uniform(0, 100, (2, scene.K, 2))
+    np.testing.assert_allclose(new.affinity_at(det, 1),
+                               net.affinity_at(maps, apply_affine(det, mats[1]), 1).numpy(),
+                               atol=1e-6)
