@@ -265,3 +265,26 @@ def test_pipeline_recovery_source_shares_network_and_features():
     np.testing.assert_allclose(outs[3].keypoints[1], truth[3][0], atol=1e-5)
     for t in range(1, len(frames)):
         assert sorted(outs[t].track_ids.tolist()) == [0, 1]
+
+
+def test_shared_model_config_gets_the_pipeline_device(monkeypatch):
+    """`models=dict(corr_net=dict(type='CorrespondenceModel', ...))` is built once with the
+    pipeline's device (what --device sets) and shared by recovery, tracker and merging."""
+    import plugins.tracking.correspondence_tracker as ct
+    from plugins.apis import PoseTrackingPipeline
+    seen = []
+    real = ct.init_correspondence_model
+    monkeypatch.setattr(ct, 'init_correspondence_model',
+                        lambda m, c=None, d='cpu': seen.append(d) or real(m, c, 'cpu'))
+    pipe = PoseTrackingPipeline(
+        pose_estimator=PoseStage({}), device='cuda:7',
+        models=dict(corr_net=dict(type='CorrespondenceModel', model=colour_model())),
+        recovery=dict(type='CorrespondenceRecovery', model=dict(shared='corr_net'),
+                      sigmas=SIGMAS),
+        tracker=dict(type='CorrespondenceTracker', model=dict(shared='corr_net'), sigmas=SIGMAS),
+        post_processors=[dict(type='CorrespondenceTrackMerging', model=dict(shared='corr_net'),
+                              sigmas=SIGMAS)])
+    assert seen == ['cuda:7']  # one build, on the pipeline's device
+    net = pipe.models['corr_net']
+    assert pipe.tracker.model is net and pipe.proposal_sources[0].model is net
+    assert pipe.post_processors[0].model is net
