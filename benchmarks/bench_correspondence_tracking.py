@@ -13,8 +13,9 @@ default); the ratio of each tracker's per-frame ``update()`` time to it is print
             projects/kpt_correspondence/configs/track_synthetic.py \\
         --degrade medium --seed 0 [--videos 2] [--out work_dirs/kc_tracking]
 
-A tracker is a registered type name or a config file with ``tracker = dict(...)``; a tracker
-with a ``finalize(results)`` method (offline track merging) gets it called after each video.
+A tracker is a registered type name or a config file with ``tracker = dict(...)`` and optionally
+``post_processors = [...]`` (e.g. the correspondence track merging), which observe every frame
+and whose edits are applied after each video (as in the pipeline).
 """
 import argparse
 import json
@@ -36,7 +37,9 @@ from plugins.datasets.posetrack_json import (VideoAnnotation,  # noqa: E402
                                              iter_video_files, load_posetrack_video,
                                              prediction_video)
 from plugins.evaluation import evaluate_posetrack  # noqa: E402
-from plugins.registry import TRACKERS  # noqa: E402
+from plugins.registry import POST_PROCESSORS, TRACKERS  # noqa: E402
+from plugins.tracking.frame_context import FrameContext  # noqa: E402
+from plugins.tracking.track_edits import TrackEdits  # noqa: E402
 from plugins.tracking.pose_degradation import PoseDegradation  # noqa: E402
 
 METAINFO = 'configs/_base_/datasets/posetrack18.py'
@@ -58,12 +61,15 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
 
 
 def build_tracker(spec: str):
-    """A tracker from a registered type name or a config file with ``tracker``."""
+    """``(tracker, post-processors)`` from a registered type name or a config file with
+    ``tracker`` (and ``post_processors``)."""
+    posts = []
     if spec.endswith('.py'):
         cfg = Config.fromfile(spec)
         if 'tracker' not in cfg:
             raise ValueError(f'{spec} has no `tracker = dict(...)`')
         tcfg = cfg.tracker.to_dict()
+        posts = [POST_PROCESSORS.build(dict(p)) for p in cfg.get('post_processors', [])]
     else:
         tcfg = dict(type=spec)
     cls = TRACKERS.get(tcfg['type'])
@@ -73,7 +79,7 @@ def build_tracker(spec: str):
     params = inspect.signature(cls.__init__).parameters
     if 'metainfo' in params and 'sigmas' not in tcfg:
         tcfg.setdefault('metainfo', METAINFO)
-    return TRACKERS.build(tcfg)
+    return TRACKERS.build(tcfg), posts
 
 
 def degrade(video: VideoAnnotation, preset: str, seed: int) -> Dict[int, InstanceData]:
@@ -88,17 +94,28 @@ def degrade(video: VideoAnnotation, preset: str, seed: int) -> Dict[int, Instanc
 
 
 def track(video: VideoAnnotation, images: Dict[int, np.ndarray],
-          dets: Dict[int, InstanceData], tracker) -> (VideoAnnotation, float, int):
-    """Run one tracker over a video; returns predictions, update() seconds, frames."""
+          dets: Dict[int, InstanceData], tracker_posts) -> (VideoAnnotation, float, int):
+    """Run one tracker (and its post-processors) over a video; returns predictions, seconds
+    of tracking + observing, frames."""
+    tracker, posts = tracker_posts
     tracker.reset()
+    for post in posts:
+        post.reset()
     order = sorted(dets)
     results, seconds = [], 0.0
-    for i in order:
+    for n, i in enumerate(order):
         t0 = time.perf_counter()
-        results.append(tracker.update(images[i], dets[i]))
+        ctx = FrameContext(index=n, image=images[i])
+        out = tracker.track(ctx, dets[i]) if hasattr(tracker, 'track') else \
+            tracker.update(images[i], dets[i])
+        for post in posts:
+            post.observe(n, out, ctx)
+        results.append(out)
         seconds += time.perf_counter() - t0
-    if hasattr(tracker, 'finalize'):
-        results = tracker.finalize(results)
+    edits = TrackEdits()
+    for post in posts:
+        edits = post.finalize(edits)
+    results = [edits.apply(n, r) for n, r in enumerate(results)]
     pred = prediction_video(video, dict(zip(order, results)))
     return pred, seconds, len(order)
 

@@ -86,6 +86,8 @@ class PoseTrackingPipeline:
         keypoint_score_thr: joints scored below it are reported as missing (``(0, 0)``, score
             0: the PoseTrack convention). Applied after tracking: NMS, sources and tracker see
             every joint. ``None`` reports all joints.
+        min_keypoints: output poses left with fewer joints scored >= ``keypoint_score_thr``
+            are dropped (false-positive pruning; 0 keeps all).
     """
 
     def __init__(self,
@@ -99,11 +101,13 @@ class PoseTrackingPipeline:
                  models: Optional[Dict[str, dict]] = None,
                  device: str = 'cpu',
                  nonfinite: str = 'error',
-                 keypoint_score_thr: Optional[float] = None) -> None:
+                 keypoint_score_thr: Optional[float] = None,
+                 min_keypoints: int = 0) -> None:
         if nonfinite not in ('error', 'drop'):
             raise ValueError(f"nonfinite must be 'error' or 'drop', got {nonfinite!r}")
         self.nonfinite = nonfinite
         self.keypoint_score_thr = keypoint_score_thr
+        self.min_keypoints = int(min_keypoints)
         self.device = device
         self.dataset_meta: dict = {}
         self.models: Dict[str, Any] = {}
@@ -356,7 +360,7 @@ class PoseTrackingPipeline:
         for post in self.post_processors:
             post.observe(ctx.index, tracked, ctx)
         if self.keypoint_score_thr is not None:
-            tracked = mark_missing_joints(tracked, self.keypoint_score_thr)
+            tracked = mark_missing_joints(tracked, self.keypoint_score_thr, self.min_keypoints)
         return FrameResult(ctx.index, ctx.image, tracked)
 
     def _accept(self, ctx: FrameContext, poses: InstanceData) -> InstanceData:
@@ -510,8 +514,13 @@ def _without(inst: InstanceData, fields) -> InstanceData:
     return out
 
 
-def mark_missing_joints(instances: InstanceData, threshold: float) -> InstanceData:
-    """A copy of ``instances`` whose joints scored below ``threshold`` are ``(0, 0)``, score 0."""
+def mark_missing_joints(instances: InstanceData, threshold: float,
+                        min_keypoints: int = 0) -> InstanceData:
+    """A copy of ``instances`` whose joints scored below ``threshold`` are ``(0, 0)``, score 0,
+    without the poses left with fewer than ``min_keypoints`` joints."""
+    if min_keypoints > 0 and len(instances):
+        kept = (np.asarray(instances.keypoint_scores) >= threshold).sum(1) >= min_keypoints
+        instances = instances[kept] if not kept.all() else instances
     out = instances.clone()
     low = np.asarray(out.keypoint_scores) < threshold
     out.keypoints = np.where(low[..., None], 0, out.keypoints).astype(np.float32)

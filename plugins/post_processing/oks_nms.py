@@ -33,7 +33,10 @@ class OKSNMS(DatasetMetaMixin):
             ``'keypoint_mean'`` (mean ``keypoint_scores``) or ``'bbox_x_keypoint_mean'``
             (their product, default).
         area_mode: ``'bbox'`` (box width * height, mmpose's COCO metric) or ``'keypoints'``
-            (area of the box tight around the joints).
+            (area of the box tight around the joints scored >= ``min_joint_score``).
+        min_joints: poses with fewer joints scored >= ``min_joint_score`` are dropped before
+            the suppression (0: none dropped).
+        min_joint_score: see ``min_joints``.
     """
 
     def __init__(self,
@@ -41,7 +44,9 @@ class OKSNMS(DatasetMetaMixin):
                  threshold: float = 0.9,
                  keypoint_score_thr: Optional[float] = None,
                  score_mode: str = 'bbox_x_keypoint_mean',
-                 area_mode: str = 'bbox') -> None:
+                 area_mode: str = 'bbox',
+                 min_joints: int = 0,
+                 min_joint_score: float = 0.0) -> None:
         if score_mode not in SCORE_MODES:
             raise ValueError(f'score_mode must be one of {SCORE_MODES}, got {score_mode!r}')
         if area_mode not in ('bbox', 'keypoints'):
@@ -51,6 +56,8 @@ class OKSNMS(DatasetMetaMixin):
         self.keypoint_score_thr = keypoint_score_thr
         self.score_mode = score_mode
         self.area_mode = area_mode
+        self.min_joints = int(min_joints)
+        self.min_joint_score = float(min_joint_score)
 
     def scores(self, instances: InstanceData) -> np.ndarray:
         """The confidence used to order ``instances`` (see ``score_mode``).
@@ -80,6 +87,9 @@ class OKSNMS(DatasetMetaMixin):
         """
         if self.area_mode == 'bbox' and 'bboxes' in instances:
             return box_areas(instances.bboxes)
+        if self.min_joint_score > 0 and 'keypoint_scores' in instances:  # the counted joints
+            return box_areas(keypoint_boxes(instances.keypoints, instances.keypoint_scores,
+                                            min_score=np.nextafter(self.min_joint_score, -1)))
         return box_areas(keypoint_boxes(instances.keypoints))
 
     def keep_indices(self, instances: InstanceData) -> np.ndarray:
@@ -101,12 +111,17 @@ class OKSNMS(DatasetMetaMixin):
         if kpts.ndim != 3 or kpts.shape[1] != len(self.sigmas) or kpts.shape[2] != 2:
             raise ValueError(f'OKSNMS: "keypoints" must have shape (N, {len(self.sigmas)}, 2) '
                              f'(one sigma per joint), got {kpts.shape}')
+        cand = np.arange(n)
+        if self.min_joints > 0:  # poses with too few joints are dropped first
+            counts = (np.asarray(instances.keypoint_scores) >= self.min_joint_score).sum(1)
+            cand = np.flatnonzero(counts >= self.min_joints)
         visible = None
         if self.keypoint_score_thr is not None:
-            visible = np.asarray(instances.keypoint_scores) > self.keypoint_score_thr
-        areas = self.areas(instances)
-        oks = pairwise_oks(kpts, kpts, self.sigmas, areas, visible, visible, areas_b=areas)
-        return greedy_suppression(oks, self.threshold, self.scores(instances))
+            visible = (np.asarray(instances.keypoint_scores) > self.keypoint_score_thr)[cand]
+        areas = self.areas(instances)[cand]
+        oks = pairwise_oks(kpts[cand], kpts[cand], self.sigmas, areas, visible, visible,
+                           areas_b=areas)
+        return cand[greedy_suppression(oks, self.threshold, self.scores(instances)[cand])]
 
     def __call__(self, instances: InstanceData) -> InstanceData:
         """Suppress duplicate poses.

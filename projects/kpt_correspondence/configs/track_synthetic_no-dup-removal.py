@@ -1,3 +1,3 @@
-# Ablation: no duplicate removal.
+# Ablation (paper Table 7): no duplicate removal.
 _base_ = ['./track_synthetic.py']
-tracker = dict(duplicate_removal=False)
+tracker = dict(duplicate_removal=None)

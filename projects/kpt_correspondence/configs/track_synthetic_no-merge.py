@@ -1,3 +1,3 @@
-# Ablation: no offline track merging.
+# Ablation: no offline track merging (short tracks are still removed).
 _base_ = ['./track_synthetic.py']
-tracker = dict(merge=None)
+post_processors = [dict(type='CorrespondenceTrackMerging', merge=False, min_track_length=3)]
