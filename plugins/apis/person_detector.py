@@ -52,6 +52,9 @@ class MMDetPersonDetector:
         min_box_size: boxes narrower or shorter than this many pixels are dropped (a crop of a
             degenerate box has no pixels to estimate a pose from).
         max_persons: keep at most this many boxes, most confident first (None = all).
+        channels_last, fuse_conv_bn: inference rewrites of the model (NHWC weights, batch
+            norms folded into convolutions; same function up to float rounding), see
+            :func:`~plugins.apis.fast_inference.optimize_for_inference`.
         cfg_options: merged into the model config, e.g.
             ``dict(model=dict(test_cfg=dict(score_thr=0.3)))``.
     """
@@ -65,7 +68,9 @@ class MMDetPersonDetector:
                  bbox_extension: float = 1.0,
                  min_box_size: float = 2.0,
                  max_persons: Optional[int] = None,
-                 cfg_options: Optional[dict] = None) -> None:
+                 cfg_options: Optional[dict] = None,
+                 channels_last: bool = True,
+                 fuse_conv_bn: bool = True) -> None:
         from mmdet.apis import init_detector
         from mmdet.utils import get_test_pipeline_cfg
 
@@ -77,6 +82,8 @@ class MMDetPersonDetector:
             warnings.filterwarnings('ignore', message='checkpoint is None')
             # palette='random' skips building the test dataset just to read its palette
             self.model = init_detector(cfg, checkpoint, palette='random', device=device)
+        from .fast_inference import optimize_for_inference
+        self.model = optimize_for_inference(self.model, channels_last, fuse_conv_bn)
         classes = list(self.model.dataset_meta.get('classes', ()))
         cfg_classes = _config_classes(cfg)
         if checkpoint is None and cfg_classes:
