@@ -9,11 +9,16 @@ that delay:
 ```
 stage.reset()
 for frame, boxes in stream:
-    for done in stage.push(frame, boxes):      # 0 or 1 results (after the look-ahead: 1 per push)
-        use(done.index, done.frame, done.poses, done.payload)
-for done in stage.flush():                     # the last `lookahead` frames, end-clipped
-    use(...)
+    for ctx, poses in stage.push(frame, boxes):  # nothing for the first `lookahead` frames,
+        use(ctx.index, ctx.image, poses)         # then frame index - lookahead on every push
+for ctx, poses in stage.flush():                 # the last `lookahead` frames, end-clipped
+    use(ctx.index, ctx.image, poses)
 ```
+
+This is the pose-stage contract of :class:`~plugins.apis.PoseTrackingPipeline` (its
+``push()`` / ``flush()`` drive the stage with the frame's
+:class:`~plugins.tracking.frame_context.FrameContext` and the proposals ``InstanceData``, and
+finish the frames — pose NMS, tracking, sinks — in the order they come out).
 
 Neighbours outside the video are clipped to its first / last frame, exactly like the training
 and test datasets (``VideoFrameNeighboursDataset``: a clip border repeats the edge frame, with
@@ -30,7 +35,7 @@ model as one batch (``max_batch`` splits large frames).
 import copy
 import itertools
 from collections import deque
-from typing import Any, Deque, Dict, List, NamedTuple, Optional, Sequence, Union
+from typing import Deque, Dict, List, NamedTuple, Optional, Sequence, Tuple, Union
 
 import numpy as np
 import torch
@@ -39,40 +44,26 @@ from mmengine.dataset import Compose, pseudo_collate
 from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
-from plugins.registry import PIPELINES
+from plugins.registry import POSE_STAGES
+from plugins.tracking.frame_context import FrameContext, as_context
 from .model_config import load_model_config
 
 _LOADERS = ('LoadVideoFrames', 'LoadImage')
+#: proposal fields the stage reads; any other per-box field is copied onto the poses
+_BOX_FIELDS = ('bboxes', 'bbox_scores', 'crop_bboxes')
 _video_counter = itertools.count()
-
-
-class ClipResult(NamedTuple):
-    """One finished frame of a clip-aware stage.
-
-    Attributes:
-        index: frame index since :meth:`ClipPoseEstimator.reset` (0-based, push order).
-        frame: the ``(H, W, 3)`` image given to :meth:`ClipPoseEstimator.push`.
-        poses: ``InstanceData`` as :class:`~plugins.apis.MMPoseTopdownEstimator` returns
-            (``keypoints`` (N, K, 2), ``keypoint_scores`` (N, K), ``bboxes`` (N, 4),
-            ``bbox_scores`` (N,)), in the order of that frame's boxes.
-        payload: whatever was passed to ``push`` with the frame (e.g. the pipeline's frame
-            context), untouched.
-    """
-    index: int
-    frame: np.ndarray
-    poses: InstanceData
-    payload: Any
 
 
 class _Pending(NamedTuple):
     index: int
+    ctx: FrameContext
     bboxes: np.ndarray
     bbox_scores: np.ndarray
     crop_bboxes: Optional[np.ndarray]
-    payload: Any
+    extra: Dict[str, np.ndarray]
 
 
-@PIPELINES.register_module()
+@POSE_STAGES.register_module()
 class ClipPoseEstimator:
     """Pose stage of a multi-frame top-down model (e.g. a Flowing ConvNet) for video streams.
 
@@ -157,50 +148,66 @@ class ClipPoseEstimator:
         """Number of frames held (at most ``lookbehind + lookahead + 1``)."""
         return len(self._frames)
 
-    def push(self, frame: np.ndarray, bboxes: np.ndarray,
+    def push(self, frame: Union[np.ndarray, FrameContext],
+             proposals: Union[InstanceData, np.ndarray],
              bbox_scores: Optional[np.ndarray] = None,
-             crop_bboxes: Optional[np.ndarray] = None,
-             payload: Any = None) -> List[ClipResult]:
+             crop_bboxes: Optional[np.ndarray] = None
+             ) -> List[Tuple[FrameContext, InstanceData]]:
         """Add the next frame and its person boxes; return the frames that became complete.
 
         Args:
-            frame: ``(H, W, 3)`` BGR uint8, the same size for every frame of the video.
-            bboxes: ``(N, 4)`` ``xyxy`` person boxes of this frame (reported in the output).
-            bbox_scores: ``(N,)`` confidences (1 when None).
-            crop_bboxes: ``(N, 4)`` boxes to crop instead of ``bboxes`` (e.g. extended ones);
-                the same box is cropped in every frame of the clip.
-            payload: anything; handed back with this frame's result.
+            frame: the pipeline's :class:`FrameContext` of the frame, or its ``(H, W, 3)``
+                BGR uint8 image (a context is then made, indexed in push order). Every frame
+                of a video has the same size.
+            proposals: ``InstanceData`` with ``bboxes`` (N, 4) ``xyxy`` (reported in the
+                output), optional ``bbox_scores`` (N,) and ``crop_bboxes`` (N, 4) (boxes to
+                crop instead, e.g. extended ones; the same box is cropped in every frame of
+                the clip); other per-box fields (e.g. the pipeline's ``source``) are copied
+                onto the poses. Or the ``(N, 4)`` boxes themselves, with ``bbox_scores`` /
+                ``crop_bboxes`` given separately.
 
         Returns:
-            The finished frames in order: empty for the first ``lookahead`` pushes, then one
-            per push (frame ``index - lookahead``).
+            ``(context, poses)`` of the finished frames, in order: none for the first
+            ``lookahead`` pushes, then frame ``index - lookahead`` on every push. ``poses`` as
+            :class:`~plugins.apis.MMPoseTopdownEstimator` returns them (``keypoints`` (N, K,
+            2), ``keypoint_scores`` (N, K), ``bboxes``, ``bbox_scores``, numpy float32) in
+            the order of that frame's boxes.
         """
         if self._flushed:
             raise RuntimeError('ClipPoseEstimator.push after flush(): call reset() to start '
                                'the next video')
-        frame = np.asarray(frame)
-        if frame.ndim != 3 or frame.shape[2] != 3:
-            raise ValueError(f'ClipPoseEstimator: frame {self._count} must be (H, W, 3), got '
-                             f'{frame.shape}')
+        index = self._count
+        ctx = as_context(frame, index)
+        image = ctx.image
+        if not isinstance(image, np.ndarray) or image.ndim != 3 or image.shape[2] != 3:
+            raise ValueError(f'ClipPoseEstimator: frame {index} must be an (H, W, 3) image, '
+                             f'got {getattr(image, "shape", type(image).__name__)}')
         if self._frames:
             first = next(iter(self._frames.values()))
-            if first.shape != frame.shape:
-                raise ValueError(f'ClipPoseEstimator: frame {self._count} is {frame.shape} but '
-                                 f'the video\'s frames are {first.shape}; call reset() between '
+            if first.shape != image.shape:
+                raise ValueError(f'ClipPoseEstimator: frame {index} is {image.shape} but the '
+                                 f'video\'s frames are {first.shape}; call reset() between '
                                  'videos')
+        extra: Dict[str, np.ndarray] = {}
+        if isinstance(proposals, InstanceData):
+            bboxes = proposals.bboxes
+            bbox_scores = proposals.get('bbox_scores', bbox_scores)
+            crop_bboxes = proposals.get('crop_bboxes', crop_bboxes)
+            extra = {k: v for k, v in proposals.items() if k not in _BOX_FIELDS}
+        else:
+            bboxes = proposals
         bboxes = np.asarray(bboxes, np.float32).reshape(-1, 4)
         n = len(bboxes)
         scores = (np.ones(n, np.float32) if bbox_scores is None else
                   np.asarray(bbox_scores, np.float32).reshape(n))
         crops = None if crop_bboxes is None else np.asarray(crop_bboxes,
                                                             np.float32).reshape(n, 4)
-        index = self._count
         self._count += 1
-        self._frames[index] = frame
-        self._pending.append(_Pending(index, bboxes, scores, crops, payload))
+        self._frames[index] = image
+        self._pending.append(_Pending(index, ctx, bboxes, scores, crops, extra))
         return self._emit(final=False)
 
-    def flush(self) -> List[ClipResult]:
+    def flush(self) -> List[Tuple[FrameContext, InstanceData]]:
         """End of the video: the frames still waiting, with neighbours clipped to the last
         frame. The last clip's frames stay buffered (for :meth:`estimate`) until
         :meth:`reset`, which must come before the next video's first :meth:`push`."""
@@ -211,7 +218,8 @@ class ClipPoseEstimator:
     def __call__(self, frame: np.ndarray, bboxes: np.ndarray,
                  bbox_scores: Optional[np.ndarray] = None,
                  crop_bboxes: Optional[np.ndarray] = None) -> InstanceData:
-        """Zero-latency call of a stage without look-ahead (past-only offsets).
+        """Poses of the frame just given, for a stage without look-ahead (past-only
+        offsets): the zero-latency call of a per-frame pose stage.
 
         Raises:
             RuntimeError: the stage has a look-ahead (the pipeline must use push/flush).
@@ -221,8 +229,8 @@ class ClipPoseEstimator:
                 f'ClipPoseEstimator with neighbour_offsets={self.neighbour_offsets} needs '
                 f'{self.lookahead} future frame(s) per result: drive it with push()/flush() '
                 '(PoseTrackingPipeline.push), or use past-only offsets such as (-2, -1)')
-        (result, ) = self.push(frame, bboxes, bbox_scores, crop_bboxes)
-        return result.poses
+        ((_, poses), ) = self.push(frame, bboxes, bbox_scores, crop_bboxes)
+        return poses
 
     def estimate(self, index: int, bboxes: np.ndarray,
                  bbox_scores: Optional[np.ndarray] = None) -> InstanceData:
@@ -256,15 +264,16 @@ class ClipPoseEstimator:
         ``[0, last]`` like ``VideoFrameNeighboursDataset``."""
         return [index] + [min(max(index + o, 0), last) for o in self.neighbour_offsets]
 
-    def _emit(self, final: bool) -> List[ClipResult]:
+    def _emit(self, final: bool) -> List[Tuple[FrameContext, InstanceData]]:
         last = self._count - 1
         results = []
         while self._pending and (final or self._pending[0].index + self.lookahead <= last):
             item = self._pending.popleft()
             poses = self._poses(item.index, item.bboxes, item.bbox_scores, item.crop_bboxes,
                                 last)
-            results.append(ClipResult(item.index, self._frames[item.index], poses,
-                                      item.payload))
+            for key, value in item.extra.items():
+                poses.set_field(value, key)
+            results.append((item.ctx, poses))
             # frames no pending result (nor `estimate` of the emitted one) can still need
             oldest = item.index - self.lookbehind
             for old in [i for i in self._frames if i < oldest]:

@@ -11,7 +11,7 @@ from mmengine.model import ImgDataPreprocessor
 from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
-from plugins.registry import PIPELINES
+from plugins.registry import POSE_STAGES
 from .batched_topdown import CROP_BACKENDS, TopdownCropper, affine_crops_torch
 from .fast_inference import optimize_for_inference
 from .model_config import load_model_config
@@ -20,7 +20,7 @@ from .model_config import load_model_config
 _META_KEYS = ('flip_indices', 'dataset_name')
 
 
-@PIPELINES.register_module()
+@POSE_STAGES.register_module()
 class MMPoseTopdownEstimator:
     """Estimate the pose inside every box of a frame with an mmpose top-down model.
 

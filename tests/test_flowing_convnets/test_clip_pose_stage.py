@@ -8,10 +8,12 @@ import torch
 from mmengine.config import Config
 from mmengine.dataset import pseudo_collate
 from mmengine.registry import DefaultScope, init_default_scope
+from mmengine.structures import InstanceData
 
 from mmpose.apis import init_model
 from mmpose.registry import DATASETS, MODELS
 from plugins.apis.clip_pose_estimator import ClipPoseEstimator
+from plugins.tracking.frame_context import FrameContext
 
 CONFIG = (Path(__file__).resolve().parents[2] / 'projects' / 'flowing_convnets' / 'configs' /
           'flowing-convnet_res18-half_synthetic-128x96.py')
@@ -74,21 +76,24 @@ def test_stream_gives_the_dataset_clips_poses(tiny_video_root, checkpoint):
     assert len(frames) == 5
     results = []
     for t, frame in enumerate(frames):
-        out = stage.push(frame, np.stack(boxes[t]), payload=f'ctx{t}')
+        # the pipeline's way: its frame context and the proposals, extra fields passed through
+        ctx = FrameContext(index=100 + t, image=frame)
+        props = InstanceData(bboxes=np.stack(boxes[t]), source=np.full(len(boxes[t]), -1))
+        out = stage.push(ctx, props)
         # nothing for the first frame; afterwards exactly frame t - 1
-        assert [r.index for r in out] == ([] if t == 0 else [t - 1])
+        assert [c.index - 100 for c, _ in out] == ([] if t == 0 else [t - 1])
         assert stage.buffered_frames <= stage.lookbehind + stage.lookahead + 1
         results += out
     tail = stage.flush()
-    assert [r.index for r in tail] == [4]
+    assert [c.index for c, _ in tail] == [104]
     results += tail
-    assert [r.payload for r in results] == [f'ctx{t}' for t in range(5)]
     compared = 0
-    for r in results:
-        assert r.frame is frames[r.index]
-        for box, kpts, scores in zip(r.poses.bboxes, r.poses.keypoints,
-                                     r.poses.keypoint_scores):
-            ref_k, ref_s = preds[(r.index, tuple(np.round(box, 3)))]
+    for ctx, poses in results:
+        t = ctx.index - 100
+        assert ctx.image is frames[t]
+        np.testing.assert_array_equal(poses.source, -1)
+        for box, kpts, scores in zip(poses.bboxes, poses.keypoints, poses.keypoint_scores):
+            ref_k, ref_s = preds[(t, tuple(np.round(box, 3)))]
             np.testing.assert_allclose(kpts, ref_k, atol=1e-3)
             np.testing.assert_allclose(scores, ref_s, atol=1e-5)
             compared += 1
@@ -106,9 +111,9 @@ def test_clip_indices_and_bounded_buffer(tiny_video_root, checkpoint):
     most = 0
     emitted = []
     for t in range(12):
-        emitted += [r.index for r in stage.push(frame, box if t % 3 else box[:0])]
+        emitted += [c.index for c, _ in stage.push(frame, box if t % 3 else box[:0])]
         most = max(most, stage.buffered_frames)
-    emitted += [r.index for r in stage.flush()]
+    emitted += [c.index for c, _ in stage.flush()]
     assert emitted == list(range(12))
     assert most == 2 + 1 + 1  # lookbehind + current + lookahead: never the whole video
     with pytest.raises(RuntimeError, match='reset'):
