@@ -92,6 +92,7 @@ class MMPoseTopdownEstimator:
         self.model = optimize_for_inference(self.model, channels_last=channels_last,
                                             fuse_conv_bn=fuse_conv_bn)
         self.device = torch.device(device)
+        self.channels_last = bool(channels_last)
         self.dataset_meta = dict(self.model.dataset_meta)
         pipeline_cfg = cfg.test_dataloader.dataset.pipeline
         with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmpose')):
@@ -208,6 +209,8 @@ class MMPoseTopdownEstimator:
                 # (PoseDataPreprocessor only adds batch metainfo to the samples on top of it)
                 data = ImgDataPreprocessor.forward(self.model.data_preprocessor,
                                                    dict(inputs=inputs[start:stop]))
+                if self.channels_last:  # NHWC activations from the first layer on
+                    data['inputs'] = data['inputs'].contiguous(memory_format=torch.channels_last)
                 samples = self._samples(metainfo[start:stop], crops[start:stop],
                                         scales[start:stop])
                 k, s = self._predict(data['inputs'], samples, centers[start:stop],
@@ -217,14 +220,26 @@ class MMPoseTopdownEstimator:
         return np.concatenate(keypoints), np.concatenate(scores)
 
     def _samples(self, metainfo: List[dict], crops: np.ndarray, scales: np.ndarray) -> list:
+        """The data samples of a batch.
+
+        For mmpose's own predict, one sample shared by the whole batch, with the metainfo
+        common to all crops (mmpose's heads read ``batch_data_samples[0].metainfo``, e.g.
+        ``flip_indices``, ``input_size``; the per-crop centre and scale are left out, so
+        that a head needing them fails instead of using another crop's): building one
+        ``PoseDataSample`` per crop deep-copies its metainfo, ~0.5 ms per person. A model
+        with its own predict gets one full sample per crop, as from ``PackPoseInputs``.
+        """
         from mmpose.structures import PoseDataSample
+        if self._plain_predict:
+            common = {k: v for k, v in metainfo[0].items()
+                      if k not in ('input_center', 'input_scale')}
+            return [PoseDataSample(metainfo={**common, **self._meta})] * len(metainfo)
         samples = []
         for meta, box, scale in zip(metainfo, crops, scales):
             sample = PoseDataSample(metainfo={**meta, **self._meta})
-            if not self._plain_predict:  # a custom predict may read the packed instances
-                sample.gt_instances = InstanceData(
-                    bboxes=box[None], bbox_scores=np.ones(1, np.float32),
-                    bbox_scales=scale[None], keypoints_visible=np.ones((1, 1, 1)))
+            sample.gt_instances = InstanceData(
+                bboxes=box[None], bbox_scores=np.ones(1, np.float32),
+                bbox_scales=scale[None], keypoints_visible=np.ones((1, 1, 1)))
             samples.append(sample)
         return samples
 
