@@ -250,7 +250,8 @@ def main(argv=None):
         ours = {'pipeline': PipelineLoop(det_ckpt, pose_ckpt, persons)}
         if args.exact:
             ours['pipeline, exact pose stage'] = PipelineLoop(
-                det_ckpt, pose_ckpt, persons, dict(channels_last=False, fuse_conv_bn=False))
+                det_ckpt, pose_ckpt, persons,
+                dict(channels_last=False, fuse_conv_bn=False, merge_flip=False))
         mmpose_loop.run(paths[:3])  # warm-up
         for loop in ours.values():
             loop.run(folder, limit=3)

@@ -62,7 +62,8 @@ def reference(model, frame, boxes):
 
 
 def exact_stage(repo_root, checkpoint, **kw):
-    kw = {**dict(channels_last=False, fuse_conv_bn=False, crop_backend='cv2'), **kw}
+    kw = {**dict(channels_last=False, fuse_conv_bn=False, merge_flip=False, crop_backend='cv2'),
+          **kw}
     return MMPoseTopdownEstimator(str(repo_root / POSE_CFG), checkpoint, **kw)
 
 
@@ -202,7 +203,8 @@ def test_non_plain_pipeline_falls_back_to_per_crop(repo_root, checkpoint, mmpose
     pipeline = cfg.test_dataloader.dataset.pipeline
     pipeline.insert(2, dict(type='RandomFlip', prob=0.0))  # a no-op, but not "plain"
     with pytest.warns(UserWarning, match='not a plain top-down'):
-        stage = MMPoseTopdownEstimator(cfg, checkpoint, channels_last=False, fuse_conv_bn=False)
+        stage = MMPoseTopdownEstimator(cfg, checkpoint, channels_last=False, fuse_conv_bn=False,
+                                       merge_flip=False)
     assert stage.cropper is None
     ref_k, ref_s = reference(mmpose_model, frame, boxes)
     out = stage(frame, boxes)
