@@ -72,10 +72,15 @@ class RegionUpdateTracker(BaseTracker, BaseProposalSource):
         region_extension: regions are the landmark boxes scaled by this factor.
         detect_every: in a pipeline, also run the detector every this many frames (new
             people); 1 = every frame (detector always on, regions only add proposals).
+        duplicate_iou: in a pipeline, a pose estimated in a region is dropped when its
+            landmark region overlaps that of a detected pose by this IoU or more (the
+            detection then continues the track by region IoU).
         match_threshold: minimum region IoU of a match.
         assignment: ``'greedy'`` or ``'hungarian'``.
         max_age: frames a live track may go unmatched and still be continued.
         min_keypoint_score: joints scored at or below it do not shape regions.
+        **kwargs: lifecycle options of :class:`BaseTracker` (``num_tentatives``,
+            ``ended_history``).
     """
 
     uses_tracked = True
@@ -85,10 +90,12 @@ class RegionUpdateTracker(BaseTracker, BaseProposalSource):
                  failure_threshold: float = 0.5,
                  region_extension: float = 1.2,
                  detect_every: Optional[int] = 10,
+                 duplicate_iou: float = 0.5,
                  match_threshold: float = 0.3,
                  assignment: str = 'greedy',
                  max_age: int = 1,
-                 min_keypoint_score: float = 0.0) -> None:
+                 min_keypoint_score: float = 0.0,
+                 **kwargs) -> None:
         if isinstance(failure_scorer, dict):
             failure_scorer = POSE_STAGES.build(failure_scorer)
         if failure_scorer is not None and not callable(failure_scorer):
@@ -102,8 +109,9 @@ class RegionUpdateTracker(BaseTracker, BaseProposalSource):
         self.failure_threshold = float(failure_threshold)
         self.region_extension = float(region_extension)
         self.detect_every = detect_every
+        self.duplicate_iou = float(duplicate_iou)
         super().__init__(match_threshold=match_threshold, assignment=assignment,
-                         max_age=max_age, min_keypoint_score=min_keypoint_score)
+                         max_age=max_age, min_keypoint_score=min_keypoint_score, **kwargs)
 
     def reset(self) -> None:
         super().reset()
@@ -193,6 +201,14 @@ class RegionUpdateTracker(BaseTracker, BaseProposalSource):
             self.detector_frames.append(ctx.index)
         return run
 
+    def accept(self, ctx: FrameContext, own: InstanceData, others: InstanceData) -> np.ndarray:
+        """Drop region poses that duplicate a detected pose (landmark-region IoU >=
+        ``duplicate_iou``)."""
+        if len(own) == 0 or len(others) == 0:
+            return np.ones(len(own), bool)
+        iou = pairwise_box_iou(self.regions(_pose_view(own)), self.regions(_pose_view(others)))
+        return ~(iou >= self.duplicate_iou).any(axis=1)
+
     # ------------------------------------------------------------------ tracker
     def prepare(self, ctx: FrameContext, instances: InstanceData) -> None:
         """Alone (no :meth:`propose` this frame): the failure check on the given frame."""
@@ -232,3 +248,10 @@ class RegionUpdateTracker(BaseTracker, BaseProposalSource):
         """Move the track and update its region from the new landmarks."""
         super().update_track(track, instances, index, frame)
         track.state['region'] = self.regions(instances[index:index + 1])[0]
+
+
+def _pose_view(inst: InstanceData) -> InstanceData:
+    """The pose fields :meth:`RegionUpdateTracker.regions` reads, as float32 arrays."""
+    return InstanceData(keypoints=np.asarray(inst.keypoints, np.float32),
+                        keypoint_scores=np.asarray(inst.keypoint_scores, np.float32),
+                        bboxes=np.asarray(inst.bboxes, np.float32).reshape(-1, 4))

@@ -194,3 +194,29 @@ def test_track_tool_many_inputs_resume_and_shards(tmp_path, box_pipeline_config)
         assert len(data['images']) == 3 and len(data['annotations']) == 3
     proc = run(base + ['--max-frames', '1'], env=env)
     assert proc.stdout.count('skipped') == 4
+
+
+def test_slurm_launcher_environment_for_a_gloo_group(monkeypatch):
+    """--launcher slurm on CPU: RANK / WORLD_SIZE / MASTER_* come from srun's variables."""
+    import torch.distributed as dist
+
+    from plugins.utils.cli import init_tracking_distributed
+    for key in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK', 'MASTER_ADDR', 'MASTER_PORT'):
+        monkeypatch.delenv(key, raising=False)
+    monkeypatch.setenv('SLURM_PROCID', '1')
+    monkeypatch.setenv('SLURM_NTASKS', '2')
+    monkeypatch.setenv('SLURM_LOCALID', '1')
+    monkeypatch.setenv('SLURM_NODELIST', 'nodeA,nodeB')
+    monkeypatch.setattr('torch.cuda.is_available', lambda: False)
+    monkeypatch.setattr('subprocess.check_output', lambda *a, **k: 'nodeA\nnodeB\n')
+    seen = {}
+    monkeypatch.setattr(dist, 'init_process_group',
+                        lambda backend: seen.update(backend=backend, env={
+                            k: os.environ[k] for k in ('RANK', 'WORLD_SIZE', 'LOCAL_RANK',
+                                                       'MASTER_ADDR', 'MASTER_PORT')}))
+    init_tracking_distributed('slurm')
+    assert seen == dict(backend='gloo', env=dict(RANK='1', WORLD_SIZE='2', LOCAL_RANK='1',
+                                                 MASTER_ADDR='nodeA', MASTER_PORT='29500'))
+    monkeypatch.delenv('SLURM_PROCID')
+    with pytest.raises(RuntimeError, match='SLURM_PROCID'):
+        init_tracking_distributed('slurm')
