@@ -54,6 +54,10 @@ class MMDetPersonDetector:
         low_score_thr: when set (below ``score_thr``), :meth:`detect_instances` also keeps
             the person boxes scored in ``[low_score_thr, score_thr)``, marked by its
             ``low_score`` field (ByteTrack's second association); None keeps none.
+        channels_last, fuse_conv_bn, trace: inference rewrites of the model (NHWC weights,
+            batch norms folded into convolutions: the same function up to float rounding;
+            backbone + neck traced once per input shape: bit-identical), see
+            :func:`~plugins.apis.fast_inference.optimize_for_inference`.
         cfg_options: merged into the model config, e.g.
             ``dict(model=dict(test_cfg=dict(score_thr=0.3)))``.
     """
@@ -68,9 +72,14 @@ class MMDetPersonDetector:
                  min_box_size: float = 2.0,
                  max_persons: Optional[int] = None,
                  low_score_thr: Optional[float] = None,
-                 cfg_options: Optional[dict] = None) -> None:
+                 cfg_options: Optional[dict] = None,
+                 channels_last: bool = True,
+                 fuse_conv_bn: bool = True,
+                 trace: bool = True) -> None:
         self.model, self.test_pipeline, classes = init_mmdet_detector(
             config, checkpoint, device, cfg_options)
+        from .fast_inference import optimize_for_inference
+        self.model = optimize_for_inference(self.model, channels_last, fuse_conv_bn, trace)
         self.person_labels = np.array([i for i, c in enumerate(classes) if c in
                                        set(person_classes)], np.int64)
         if len(self.person_labels) == 0:

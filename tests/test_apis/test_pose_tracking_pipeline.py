@@ -72,18 +72,19 @@ def test_stages_come_from_config_and_metainfo(pipeline):
 def test_all_crops_of_a_frame_go_through_the_model_in_one_batch(pipeline, monkeypatch):
     model = pipeline.pose_estimator.model
     batches = []
-    original = model.test_step
+    original = model.extract_feat
 
-    def counting_test_step(data):
-        batches.append(len(data['inputs']))
-        return original(data)
+    def counting_extract_feat(inputs):
+        batches.append(len(inputs))
+        return original(inputs)
 
-    monkeypatch.setattr(model, 'test_step', counting_test_step)
+    monkeypatch.setattr(model, 'extract_feat', counting_extract_feat)
     pipeline.reset()
     boxes = np.array([[5, 5, 40, 80], [50, 10, 90, 90], [60, 0, 120, 60], [0, 0, 128, 96]],
                      np.float32)
     result = pipeline.step(frames(1)[0], bboxes=boxes)
-    assert batches == [4]
+    # one forward of all 4 crops (twice with the config's flip test)
+    assert batches == [4] * (2 if model.test_cfg.get('flip_test') else 1)
     check_instances(result)
     assert 1 <= len(result) <= 4  # OKS-NMS may merge near-identical random poses
 
