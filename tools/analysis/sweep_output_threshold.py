@@ -57,7 +57,7 @@ def threshold_video(video, tau: float, min_keypoints: int):
             f, keypoints=np.where(low[..., None], 0, f.keypoints[keep]),
             keypoint_scores=np.where(low, 0, scores[keep]), track_ids=f.track_ids[keep],
             bboxes=f.bboxes[keep], head_bboxes=f.head_bboxes[keep],
-            bbox_scores=f.bbox_scores[keep]))
+            bbox_scores=f.bbox_scores[keep], person_ids=f.person_ids[keep]))
     return dataclasses.replace(video, frames=frames)
 
 

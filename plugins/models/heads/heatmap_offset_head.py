@@ -83,7 +83,7 @@ class HeatmapOffsetHead(HeatmapHead):
 
     def forward(self, feats: Tuple[Tensor]) -> Tensor:
         """Maps (B, 3K, H, W): per joint ``[heatmap logit, x_offset, y_offset]``."""
-        return self.final_layer(self.head_features(feats))
+        return self.final_layer(self.head_features(feats)).contiguous()
 
     def forward_stages(self, feats: Tuple[Tensor]) -> Sequence[Tensor]:
         """All supervised outputs (one stage here)."""
@@ -147,7 +147,7 @@ class HeatmapOffsetHead(HeatmapHead):
         else:
             maps = self.forward(feats)
         b, c, h, w = maps.shape
-        maps = maps.view(b, c // 3, 3, h, w).clone()
+        maps = maps.reshape(b, c // 3, 3, h, w).clone()
         maps[:, :, 0] = torch.sigmoid(maps[:, :, 0])
         maps = maps.view(b, c, h, w)
         preds = self.decode(maps)

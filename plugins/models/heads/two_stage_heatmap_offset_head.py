@@ -138,9 +138,9 @@ class TwoStageHeatmapOffsetHead(HeatmapOffsetHead):
         x = self.head_features(feats)
         out1 = self.final_layer(x)
         b, c, h, w = out1.shape
-        parts = out1.view(b, c // 3, 3, h, w)
+        parts = out1.reshape(b, c // 3, 3, h, w)
         stage1 = torch.cat([torch.sigmoid(parts[:, :, :1]), parts[:, :, 1:]], dim=2)
-        stage1 = stage1.view(b, c, h, w)
+        stage1 = stage1.reshape(b, c, h, w)
         if self.stage2 == 'light':
             y = self.stage2_layers(torch.cat([x, stage1], dim=1))
         else:
@@ -162,5 +162,6 @@ class TwoStageHeatmapOffsetHead(HeatmapOffsetHead):
         return [out1, self.stage2_final(y)]
 
     def forward(self, feats: Tuple[Tensor]) -> Tensor:
-        """Stage-2 maps (B, 3K, H, W)."""
-        return self.forward_stages(feats)[-1]
+        """Stage-2 maps (B, 3K, H, W), contiguous (mmpose's ``flip_heatmaps`` views them;
+        channels-last inference would otherwise hand it a strided tensor)."""
+        return self.forward_stages(feats)[-1].contiguous()
