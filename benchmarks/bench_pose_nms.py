@@ -20,7 +20,8 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))
 from plugins.post_processing.parametric_pose_nms import (PoseNMSParams,  # noqa: E402
                                                          parametric_pose_nms)
 from plugins.post_processing.pose_nms_presets import pose_nms_preset  # noqa: E402
-from plugins.post_processing.pose_nms_reference import parametric_pose_nms_loop  # noqa: E402
+sys.path.insert(0, osp.join(osp.dirname(osp.dirname(osp.abspath(__file__))), "tests", "test_rmpe"))
+from pose_nms_reference import parametric_pose_nms_loop  # noqa: E402  (the test oracle)
 
 K = 17
 

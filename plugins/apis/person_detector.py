@@ -7,15 +7,18 @@ import numpy as np
 from mmengine.config import Config
 from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
+from mmengine.structures import InstanceData
 
-from plugins.registry import PIPELINES
+from plugins.geometry import scale_boxes, to_numpy
+from plugins.registry import POSE_STAGES
 from .model_config import load_model_config
 
 ConfigType = Union[str, Config, dict]
 
 
 def extend_boxes(bboxes: np.ndarray, factor: float, image_shape: Tuple[int, int]) -> np.ndarray:
-    """Scale ``xyxy`` boxes about their centres and clip them to the image.
+    """Scale ``xyxy`` boxes about their centres and clip them to the image
+    (:func:`plugins.geometry.scale_boxes`).
 
     Args:
         bboxes: (N, 4) ``xyxy``.
@@ -25,18 +28,14 @@ def extend_boxes(bboxes: np.ndarray, factor: float, image_shape: Tuple[int, int]
     Returns:
         (N, 4) float32 boxes.
     """
-    b = np.asarray(bboxes, np.float32).reshape(-1, 4)
-    if factor != 1.0:
-        centre = (b[:, :2] + b[:, 2:]) / 2
-        half = (b[:, 2:] - b[:, :2]) * (factor / 2)
-        b = np.concatenate([centre - half, centre + half], axis=1)
-    h, w = image_shape
-    return np.clip(b, 0, [w, h, w, h]).astype(np.float32)
+    return scale_boxes(bboxes, factor, image_shape)
 
 
-@PIPELINES.register_module()
+@POSE_STAGES.register_module()
 class MMDetPersonDetector:
-    """Run an mmdet detector on one frame and keep confident person boxes.
+    """Run an mmdet detector on one frame and keep confident person boxes (the detector
+    stage of the pipeline: :meth:`detect_instances` also makes the extended crop boxes and,
+    with ``low_score_thr``, keeps the low-score boxes that ByteTrack-style trackers use).
 
     Args:
         config: mmdet config (path, ``Config`` or dict), e.g.
@@ -52,6 +51,9 @@ class MMDetPersonDetector:
         min_box_size: boxes narrower or shorter than this many pixels are dropped (a crop of a
             degenerate box has no pixels to estimate a pose from).
         max_persons: keep at most this many boxes, most confident first (None = all).
+        low_score_thr: when set (below ``score_thr``), :meth:`detect_instances` also keeps
+            the person boxes scored in ``[low_score_thr, score_thr)``, marked by its
+            ``low_score`` field (ByteTrack's second association); None keeps none.
         cfg_options: merged into the model config, e.g.
             ``dict(model=dict(test_cfg=dict(score_thr=0.3)))``.
     """
@@ -65,6 +67,7 @@ class MMDetPersonDetector:
                  bbox_extension: float = 1.0,
                  min_box_size: float = 2.0,
                  max_persons: Optional[int] = None,
+                 low_score_thr: Optional[float] = None,
                  cfg_options: Optional[dict] = None) -> None:
         from mmdet.apis import init_detector
         from mmdet.utils import get_test_pipeline_cfg
@@ -73,7 +76,9 @@ class MMDetPersonDetector:
         if cfg_options:
             cfg = copy.deepcopy(cfg)
             cfg.merge_from_dict(cfg_options)
-        with warnings.catch_warnings():
+        # init_detector makes mmdet the global default scope: keep the caller's
+        with warnings.catch_warnings(), DefaultScope.overwrite_default_scope(
+                cfg.get('default_scope', 'mmdet')):
             warnings.filterwarnings('ignore', message='checkpoint is None')
             # palette='random' skips building the test dataset just to read its palette
             self.model = init_detector(cfg, checkpoint, palette='random', device=device)
@@ -95,6 +100,10 @@ class MMDetPersonDetector:
         self.bbox_extension = float(bbox_extension)
         self.min_box_size = float(min_box_size)
         self.max_persons = max_persons
+        if low_score_thr is not None and not low_score_thr < score_thr:
+            raise ValueError(f'low_score_thr ({low_score_thr}) must be below score_thr '
+                             f'({score_thr})')
+        self.low_score_thr = low_score_thr
 
     def detect(self, frame: np.ndarray) -> Tuple[np.ndarray, np.ndarray]:
         """All boxes of the model for one frame (before any person filtering).
@@ -108,22 +117,24 @@ class MMDetPersonDetector:
         from mmdet.apis import inference_detector
         result = inference_detector(self.model, frame, test_pipeline=self.test_pipeline)
         pred = result.pred_instances
-        return (pred.bboxes.cpu().numpy().astype(np.float32).reshape(-1, 4),
-                pred.scores.cpu().numpy().astype(np.float32).reshape(-1),
-                pred.labels.cpu().numpy().astype(np.int64).reshape(-1))
+        return (to_numpy(pred.bboxes, np.float32).reshape(-1, 4),
+                to_numpy(pred.scores, np.float32).reshape(-1),
+                to_numpy(pred.labels, np.int64).reshape(-1))
 
-    def select(self, bboxes: np.ndarray, scores: np.ndarray, labels: np.ndarray
-               ) -> Tuple[np.ndarray, np.ndarray]:
+    def select(self, bboxes: np.ndarray, scores: np.ndarray, labels: np.ndarray,
+               score_thr: Optional[float] = None) -> Tuple[np.ndarray, np.ndarray]:
         """Keep confident, non-degenerate person boxes, most confident first.
 
         Args:
             bboxes: (M, 4) ``xyxy``. scores: (M,). labels: (M,).
+            score_thr: instead of ``self.score_thr``.
 
         Returns:
             ``(bboxes (N, 4) float32, scores (N,) float32)``.
         """
+        thr = self.score_thr if score_thr is None else score_thr
         wh = bboxes[:, 2:] - bboxes[:, :2]
-        keep = (np.isin(labels, self.person_labels) & (scores >= self.score_thr)
+        keep = (np.isin(labels, self.person_labels) & (scores >= thr)
                 & (wh >= self.min_box_size).all(axis=1))
         # NaN boxes or scores fail every comparison above; let them through so that the
         # pipeline's finiteness check reports them instead of dropping them silently
@@ -142,6 +153,54 @@ class MMDetPersonDetector:
             ``(bboxes (N, 4) float32 xyxy, scores (N,) float32)``, most confident first.
         """
         return self.select(*self.detect(frame))
+
+    def detect_instances(self, frame: np.ndarray) -> InstanceData:
+        """The detector stage's output for one frame.
+
+        Args:
+            frame: (H, W, 3) BGR uint8.
+
+        Returns:
+            ``InstanceData`` with ``bboxes`` (N, 4) ``xyxy`` (the detector's), ``bbox_scores``
+            (N,), ``crop_bboxes`` (N, 4) (scaled by ``bbox_extension`` about the centre and
+            clipped: what the pose stage crops) and ``low_score`` (N,) bool (True for the
+            boxes below ``score_thr`` kept by ``low_score_thr``, after the confident ones).
+        """
+        raw = self.detect(frame)
+        bboxes, scores = self.select(*raw)
+        low = np.zeros(len(bboxes), bool)
+        if self.low_score_thr is not None:
+            all_boxes, all_scores = self.select(*raw, score_thr=self.low_score_thr)
+            weak = all_scores < self.score_thr
+            bboxes = np.concatenate([bboxes, all_boxes[weak]])
+            scores = np.concatenate([scores, all_scores[weak]])
+            low = np.concatenate([low, np.ones(int(weak.sum()), bool)])
+        return detections(bboxes, scores, frame.shape[:2], self.bbox_extension, low)
+
+
+def detections(bboxes: np.ndarray, bbox_scores: Optional[np.ndarray],
+               image_shape: Tuple[int, int], bbox_extension: float = 1.0,
+               low_score: Optional[np.ndarray] = None) -> InstanceData:
+    """The detector stage's record from boxes (a detector's or given ones).
+
+    Args:
+        bboxes: (N, 4) ``xyxy``.
+        bbox_scores: (N,) or None (1).
+        image_shape: ``(H, W)``.
+        bbox_extension: crop boxes are the boxes scaled by it (1: the boxes themselves).
+        low_score: (N,) bool or None (all False).
+
+    Returns:
+        ``InstanceData(bboxes, bbox_scores, crop_bboxes, low_score)``.
+    """
+    bboxes = np.asarray(bboxes, np.float32).reshape(-1, 4)
+    n = len(bboxes)
+    scores = (np.ones(n, np.float32) if bbox_scores is None else
+              np.asarray(bbox_scores, np.float32).reshape(n))
+    crops = bboxes if bbox_extension == 1.0 else extend_boxes(bboxes, bbox_extension,
+                                                              image_shape)
+    low = np.zeros(n, bool) if low_score is None else np.asarray(low_score, bool).reshape(n)
+    return InstanceData(bboxes=bboxes, bbox_scores=scores, crop_bboxes=crops, low_score=low)
 
 
 def _config_classes(cfg: Config) -> Optional[list]:

@@ -1,53 +1,89 @@
-"""The video pipeline: detector -> top-down poses -> pose NMS -> recovery -> tracker."""
+"""The video pipeline, one direction per frame:
+
+``frame -> FrameContext -> detector stage -> proposal sources -> pose stage (once, on all
+proposals) -> sources' acceptance -> pose NMS -> tracker -> sources' observe -> output joint
+threshold``; per video the post-processors' :class:`~plugins.tracking.track_edits.TrackEdits`.
+"""
 import inspect
 import time
 import warnings
 from collections import defaultdict
-from typing import Callable, Dict, Iterable, List, Optional, Tuple
+from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Tuple
 
 import numpy as np
-from mmengine.registry import Registry
 from mmengine.structures import InstanceData
 
-from plugins.registry import PIPELINES, POSE_NMS, POSE_RECOVERY, TRACKERS
+from plugins.registry import TASK_UTILS, TRACKING_PIPELINES
+from plugins.tracking.base_tracker import BaseTracker
+from plugins.tracking.frame_context import FrameContext
+from plugins.tracking.post_processor import BasePostProcessor, LegacyFinalize
+from plugins.tracking.proposal_source import BaseProposalSource, LegacyRecovery
+from plugins.tracking.track_edits import TrackEdits
+from plugins.utils.metainfo import dataset_meta_follows
+from .person_detector import detections
 
 INSTANCE_FIELDS = ('keypoints', 'keypoint_scores', 'bboxes', 'bbox_scores')
+#: per-person fields used between the stages of one frame, not reported
+_STAGE_FIELDS = ('crop_bboxes', 'source')
 
 
 class NonFiniteOutputError(ValueError):
     """A model produced NaN or inf (the message names the stage, frame and field)."""
 
 
-@PIPELINES.register_module()
+class FrameResult(NamedTuple):
+    """A finished frame: its index, pixels (or None) and tracked poses."""
+
+    index: int
+    image: Optional[np.ndarray]
+    result: InstanceData
+
+
+@TRACKING_PIPELINES.register_module()
 class PoseTrackingPipeline:
     """Multi-person pose tracking of a frame stream, wired from registered stages.
 
-    ``step(frame)`` runs, for one frame: the person detector (``detector``, an mmdet model
-    wrapped by :class:`MMDetPersonDetector`, or boxes given by the caller, e.g. ground truth),
-    the top-down pose estimator on all boxes at once (``pose_estimator``,
-    :class:`MMPoseTopdownEstimator`), pose NMS (``POSE_NMS``), the optional recovery of missed
-    poses (``POSE_RECOVERY``) and the tracker (``TRACKERS``). The pipeline only wires and
-    checks: every algorithm lives in a stage built from its config dict.
+    Per frame, in one direction (:meth:`step` / :meth:`push`):
 
-    Stage configs that leave out ``sigmas`` / ``dataset_meta`` get them from the pose model's
-    metainfo when the stage's constructor accepts them, so the same config works for any
-    keypoint layout.
+    1. the **detector stage** (``detector``: :class:`MMDetPersonDetector`, box extension
+       included; or boxes given by the caller, e.g. ground truth). It runs when there is no
+       proposal source or when any source's ``needs_detector(ctx)`` says so;
+    2. every **proposal source** (``proposal_sources``, ``PROPOSAL_SOURCES``) adds boxes
+       (recovered persons, regions updated from the previous frame);
+    3. the **pose stage** (``pose_estimator``) runs once on all proposals;
+    4. each source's ``accept(ctx, own, others)`` keeps or drops its own poses;
+    5. **pose NMS** (``pose_nms``, ``POSE_NMS``) on the confident poses;
+    6. the **tracker** (``TRACKERS``); sources and post-processors observe the tracked frame;
+    7. the **output joint threshold** ``keypoint_score_thr`` (separate from every
+       association threshold).
+
+    Per video (:meth:`finalize_edits`): the ``post_processors`` (``POST_PROCESSORS``) in config
+    order turn what they observed into :class:`TrackEdits`, which the sinks of
+    :class:`~plugins.apis.video_runner.VideoRunner` apply.
+
+    Stages that need the keypoint layout get the pose model's ``dataset_meta`` set after
+    building (values their config names win). Models named in ``models`` are built once on
+    ``device``; a stage config refers to one by ``dict(shared='name')`` (the detector and pose
+    stages are shared as ``'detector'`` and ``'pose_estimator'`` too).
 
     Args:
         pose_estimator: ``dict(config=..., checkpoint=..., [type='MMPoseTopdownEstimator'])``.
         tracker: tracker config, e.g. ``dict(type='OKSTracker')``.
         detector: ``dict(config=..., checkpoint=..., score_thr=..., bbox_extension=...,
-            [type='MMDetPersonDetector'])``; ``None`` means boxes are given to :meth:`step`.
+            [low_score_thr=...], [type='MMDetPersonDetector'])``; ``None`` means boxes are
+            given to :meth:`step`.
         pose_nms: pose NMS config (``None`` = no NMS).
-        recovery: recovery config (``None`` = no recovery).
-        device: torch device of both models (a stage config's ``device`` wins).
-        nonfinite: what to do when a model outputs NaN/inf: ``'error'`` raises
-            :class:`NonFiniteOutputError`; ``'drop'`` drops those persons with a warning
-            naming the frame and stage.
-        keypoint_score_thr: joints scored below it are reported as missing in the results of
-            :meth:`step` (coordinates ``(0, 0)``, score 0: the PoseTrack convention, so they
-            count neither as detections for MOTA nor for AP). Applied after tracking: NMS,
-            recovery and tracker see every joint. ``None`` reports all joints.
+        recovery: a recovery config: a proposal source, or an old-style component with
+            ``recover(...)`` (called after NMS with a callback into the pose stage).
+        proposal_sources: list of proposal source configs.
+        post_processors: list of per-video post-processor configs.
+        models: ``{name: config}`` of models shared by several stages.
+        device: torch device of every model-holding stage (a stage config's ``device`` wins).
+        nonfinite: ``'error'`` raises :class:`NonFiniteOutputError` when a model outputs
+            NaN/inf; ``'drop'`` drops those persons with a warning naming frame and stage.
+        keypoint_score_thr: joints scored below it are reported as missing (``(0, 0)``, score
+            0: the PoseTrack convention). Applied after tracking: NMS, sources and tracker see
+            every joint. ``None`` reports all joints.
     """
 
     def __init__(self,
@@ -56,6 +92,9 @@ class PoseTrackingPipeline:
                  detector: Optional[dict] = None,
                  pose_nms: Optional[dict] = None,
                  recovery: Optional[dict] = None,
+                 proposal_sources: Optional[List[dict]] = None,
+                 post_processors: Optional[List[dict]] = None,
+                 models: Optional[Dict[str, dict]] = None,
                  device: str = 'cpu',
                  nonfinite: str = 'error',
                  keypoint_score_thr: Optional[float] = None) -> None:
@@ -63,35 +102,99 @@ class PoseTrackingPipeline:
             raise ValueError(f"nonfinite must be 'error' or 'drop', got {nonfinite!r}")
         self.nonfinite = nonfinite
         self.keypoint_score_thr = keypoint_score_thr
-        self.pose_estimator = _build_stage(pose_estimator, 'MMPoseTopdownEstimator', device)
-        self.dataset_meta: dict = dict(self.pose_estimator.dataset_meta)
+        self.device = device
+        self.dataset_meta: dict = {}
+        self.models: Dict[str, Any] = {}
+        for name, cfg in (models or {}).items():
+            self.models[name] = build_shared_model(cfg, device)
+        self.pose_estimator = self.build_stage(pose_estimator, 'MMPoseTopdownEstimator')
+        self.dataset_meta = dict(self.pose_estimator.dataset_meta)
         self.detector = (None if detector is None else
-                         _build_stage(detector, 'MMDetPersonDetector', device))
-        self.pose_nms = (None if pose_nms is None else
-                         build_with_metainfo(POSE_NMS, pose_nms, self.dataset_meta))
-        self.recovery = (None if recovery is None else
-                         build_with_metainfo(POSE_RECOVERY, recovery, self.dataset_meta))
-        self.tracker = build_with_metainfo(TRACKERS, tracker, self.dataset_meta)
+                         self.build_stage(detector, 'MMDetPersonDetector'))
+        self.models.setdefault('pose_estimator', self.pose_estimator)
+        if self.detector is not None:
+            self.models.setdefault('detector', self.detector)
+        self.pose_nms = None if pose_nms is None else self.build_stage(pose_nms)
+        self.proposal_sources: List[BaseProposalSource] = [
+            self.build_stage(c) for c in (proposal_sources or [])]
+        self.legacy_recovery: Optional[LegacyRecovery] = None
+        if recovery is not None:
+            built = self.build_stage(recovery)
+            if hasattr(built, 'propose'):
+                self.proposal_sources.append(built)
+            else:  # compatibility: recover(prev_frame, prev, frame, poses, estimate_poses)
+                self.legacy_recovery = LegacyRecovery(built)
+        self.tracker = self.build_stage(tracker)
+        self.post_processors: List[BasePostProcessor] = [
+            self.build_stage(c) for c in (post_processors or [])]
+        if getattr(self.tracker, 'has_offline_stage', False):  # compatibility: finalize()
+            self.post_processors.insert(0, LegacyFinalize(self.tracker))
+        lookahead = int(getattr(self.pose_estimator, 'lookahead', 0) or 0)
+        if lookahead and any(getattr(s, 'uses_tracked', True) for s in self.proposal_sources):
+            raise ValueError('a pose stage with look-ahead cannot be combined with proposal '
+                             'sources that read the previous frame\'s tracked poses')
         #: cumulative seconds per stage: ``detector``, ``pose_estimator`` (model stages incl.
-        #: their preprocessing), ``recovery`` and ``overhead`` (checks, NMS, tracking), wall-clock;
-        #: the same with a ``cpu_`` prefix in process CPU time; and ``frames``.
+        #: their preprocessing), ``recovery`` (proposal sources) and ``overhead`` (checks,
+        #: NMS, tracking), wall-clock; the same with a ``cpu_`` prefix in process CPU time;
+        #: and ``frames``.
         self.timings: Dict[str, float] = defaultdict(float)
         self.reset()
+
+    # ------------------------------------------------------------------ building
+    def build_stage(self, cfg: Any, default_type: Optional[str] = None):
+        """Build one stage from its config (a built object is returned as is).
+
+        ``dict(shared=name)`` values are replaced by the shared model ``name``; the pipeline's
+        ``device`` fills a ``device`` argument the config leaves out; the stage's
+        ``dataset_meta`` is set right after building.
+        """
+        if not isinstance(cfg, dict):
+            if isinstance(cfg, type) or cfg is None:
+                raise TypeError(f'a stage config must be a dict or a built stage, got {cfg!r}')
+            return cfg
+        cfg = {k: self._resolve_shared(v) for k, v in cfg.items()}
+        if default_type is not None:
+            cfg.setdefault('type', default_type)
+            if cfg['type'] == default_type and 'config' not in cfg:
+                raise ValueError(f'a {default_type} stage needs dict(config=..., '
+                                 f'checkpoint=...), got {cfg!r}')
+        cls = _stage_class(cfg)
+        params = _init_parameters(cls)
+        if 'device' in params:
+            cfg.setdefault('device', self.device)
+        _legacy_metainfo_args(cls, cfg, params, self.dataset_meta)
+        with dataset_meta_follows():
+            stage = TASK_UTILS.build(cfg)
+        if self.dataset_meta and _has_meta_setter(stage):
+            stage.dataset_meta = self.dataset_meta
+        return stage
+
+    def _resolve_shared(self, value):
+        if isinstance(value, dict) and set(value) == {'shared'}:
+            if value['shared'] not in self.models:
+                raise KeyError(f'no shared model {value["shared"]!r}: the pipeline has '
+                               f'{sorted(self.models)} (set them in `models=dict(...)`)')
+            return self.models[value['shared']]
+        return value
 
     # ------------------------------------------------------------------ online API
     def reset(self) -> None:
         """Start a new video: forget tracks, the previous frame and the frame size."""
         self.tracker.reset()
+        for stage in (*self.proposal_sources, *self.post_processors):
+            stage.reset()
+        if self.legacy_recovery is not None:
+            self.legacy_recovery.reset()
+        if hasattr(self.pose_estimator, 'reset'):
+            self.pose_estimator.reset()
         self.frame_index = -1
         self._frame_shape: Optional[Tuple[int, ...]] = None
-        self._prev_frame: Optional[np.ndarray] = None
-        self._prev_instances: Optional[InstanceData] = None
 
     def step(self,
              frame: np.ndarray,
              bboxes: Optional[np.ndarray] = None,
              bbox_scores: Optional[np.ndarray] = None) -> InstanceData:
-        """Track the persons of the next frame.
+        """Track the persons of the next frame (zero-latency pose stages).
 
         Args:
             frame: (H, W, 3) BGR uint8, the same size as the first frame since :meth:`reset`.
@@ -105,114 +208,217 @@ class PoseTrackingPipeline:
             ``N = 0`` for a frame with nobody.
 
         Raises:
-            ValueError: the frame is not an image or its size differs from the first frame.
+            ValueError: the frame is not an image or its size differs from the first frame;
+                the pose stage has look-ahead (use :meth:`push`).
             NonFiniteOutputError: a model output NaN/inf (with ``nonfinite='error'``).
         """
-        self.frame_index += 1
-        self._check_frame(frame)
+        if getattr(self.pose_estimator, 'lookahead', 0):
+            raise ValueError('this pose stage delays frames (look-ahead): use push()/flush()')
+        out = self.push(frame, bboxes=bboxes, bbox_scores=bbox_scores)
+        return out[0].result
+
+    def push(self,
+             frame: np.ndarray,
+             bboxes: Optional[np.ndarray] = None,
+             bbox_scores: Optional[np.ndarray] = None) -> List[FrameResult]:
+        """Feed the next frame; return the frames finished now (in order).
+
+        A pose stage without look-ahead finishes every frame at once (one result); one with
+        look-ahead (``lookahead`` frames, e.g. a clip model) returns nothing until its
+        neighbours have arrived. Call :meth:`flush` at the end of the video.
+
+        Args: as :meth:`step`.
+
+        Returns:
+            :class:`FrameResult` records.
+        """
+        ctx = self._begin(frame)
         t0 = _clock()
-        if bboxes is None:
-            if self.detector is None:
-                raise ValueError('this pipeline has no detector: pass the person boxes to '
-                                 'step(frame, bboxes=...)')
-            bboxes, bbox_scores = self.detector(frame)
-            crop_bboxes = self._extend(bboxes, frame)
-        else:
-            bboxes = np.asarray(bboxes, np.float32).reshape(-1, 4)
-            crop_bboxes = None
-        bbox_scores = (np.ones(len(bboxes), np.float32) if bbox_scores is None else
-                       np.asarray(bbox_scores, np.float32).reshape(len(bboxes)))
+        proposals = self._proposals(ctx, bboxes, bbox_scores)
         t1 = _clock()
-        keep = self._finite_rows('detector', dict(bboxes=bboxes, bbox_scores=bbox_scores))
-        if not keep.all():
-            bboxes, bbox_scores = bboxes[keep], bbox_scores[keep]
-            crop_bboxes = None if crop_bboxes is None else crop_bboxes[keep]
+        ready = self._pose_push(ctx, proposals)
         t2 = _clock()
-        poses = self.pose_estimator(frame, bboxes, bbox_scores, crop_bboxes=crop_bboxes)
-        t3 = _clock()
-        keep = self._finite_rows('pose estimator', {k: poses.get(k) for k in INSTANCE_FIELDS})
-        if not keep.all():
-            poses = poses[keep]
-        if self.pose_nms is not None:
-            poses = self.pose_nms(poses)
-        r0 = _clock()
-        if self.recovery is not None:
-            poses = self.recovery.recover(self._prev_frame, self._prev_instances, frame, poses,
-                                          self.estimate_poses)
-        r1 = _clock()
-        tracked = self.tracker.update(frame, poses)
-        self._prev_frame, self._prev_instances = frame, tracked
-        if self.keypoint_score_thr is not None:
-            tracked = mark_missing_joints(tracked, self.keypoint_score_thr)
-        t4 = _clock()
-        for i, kind in enumerate(('', 'cpu_')):  # wall-clock and process CPU seconds
-            self.timings[kind + 'detector'] += t1[i] - t0[i]
-            self.timings[kind + 'pose_estimator'] += t3[i] - t2[i]
-            self.timings[kind + 'recovery'] += r1[i] - r0[i]
-            self.timings[kind + 'overhead'] += (t2[i] - t1[i]) + (r0[i] - t3[i]) + (t4[i] - r1[i])
-        self.timings['frames'] += 1
-        return tracked
+        out = [self._finish(c, p) for c, p in ready]
+        self._account(t0, t1, t2, _clock())
+        return out
+
+    def flush(self) -> List[FrameResult]:
+        """Finish the frames a look-ahead pose stage still holds (end of the video)."""
+        if not hasattr(self.pose_estimator, 'flush'):
+            return []
+        return [self._finish(c, p) for c, p in self.pose_estimator.flush()]
 
     def estimate_poses(self, frame: np.ndarray, bboxes: np.ndarray) -> InstanceData:
-        """Top-down poses inside ``bboxes`` (M, 4) ``xyxy`` (the recovery stage's callback)."""
+        """Top-down poses inside ``bboxes`` (M, 4) ``xyxy`` (old-style recovery's callback)."""
         poses = self.pose_estimator(frame, bboxes)
         keep = self._finite_rows('pose estimator (recovery)',
                                  {k: poses.get(k) for k in INSTANCE_FIELDS})
         return poses if keep.all() else poses[keep]
 
+    # ------------------------------------------------------------------ the stages
+    def _begin(self, frame: np.ndarray) -> FrameContext:
+        self.frame_index += 1
+        self._check_frame(frame)
+        return FrameContext(index=self.frame_index, image=frame, models=self.models)
+
+    def _proposals(self, ctx: FrameContext, bboxes, bbox_scores) -> InstanceData:
+        """Detector stage + proposal sources: ``bboxes``, ``bbox_scores``, ``crop_bboxes``,
+        ``low_score`` and ``source`` (-1: detector, i: ``proposal_sources[i]``)."""
+        parts = []
+        if bboxes is not None:
+            parts.append(detections(bboxes, bbox_scores, ctx.shape))
+        elif self.detector is None:
+            if not self.proposal_sources:
+                raise ValueError('this pipeline has no detector: pass the person boxes to '
+                                 'step(frame, bboxes=...)')
+        elif (not self.proposal_sources or
+              any(s.needs_detector(ctx) for s in self.proposal_sources)):
+            parts.append(self._detect(ctx))
+        if parts:
+            parts[0].source = np.full(len(parts[0]), -1, np.int64)
+        for i, source in enumerate(self.proposal_sources):
+            prop = source.propose(ctx)
+            n = len(prop.bboxes)
+            parts.append(detections(prop.bboxes, prop.get('bbox_scores'), ctx.shape))
+            if 'crop_bboxes' in prop:
+                parts[-1].crop_bboxes = np.asarray(prop.crop_bboxes, np.float32).reshape(n, 4)
+            parts[-1].source = np.full(n, i, np.int64)
+        if not parts:
+            parts.append(detections(np.zeros((0, 4)), None, ctx.shape))
+            parts[0].source = np.zeros(0, np.int64)
+        props = parts[0] if len(parts) == 1 else InstanceData.cat(parts)
+        keep = self._finite_rows('detector', dict(bboxes=props.bboxes,
+                                                  bbox_scores=props.bbox_scores))
+        if not getattr(self.tracker, 'accepts_low_score', False):
+            keep &= ~props.low_score
+        return props if keep.all() else props[keep]
+
+    def _detect(self, ctx: FrameContext) -> InstanceData:
+        if hasattr(self.detector, 'detect_instances'):
+            return self.detector.detect_instances(ctx.image)
+        boxes, scores = self.detector(ctx.image)  # a plain ``frame -> (boxes, scores)`` stage
+        return detections(boxes, scores, ctx.shape,
+                          float(getattr(self.detector, 'bbox_extension', 1.0)))
+
+    def _pose_push(self, ctx: FrameContext, props: InstanceData
+                   ) -> List[Tuple[FrameContext, InstanceData]]:
+        if getattr(self.pose_estimator, 'lookahead', 0):
+            return list(self.pose_estimator.push(ctx, props))
+        return [(ctx, self._estimate(ctx, props))]
+
+    def _estimate(self, ctx: FrameContext, props: InstanceData) -> InstanceData:
+        """The pose stage once on all proposals."""
+        crops = props.crop_bboxes
+        same = crops is props.bboxes or np.array_equal(crops, props.bboxes)
+        poses = self.pose_estimator(ctx.image, props.bboxes, props.bbox_scores,
+                                    crop_bboxes=None if same else crops)
+        for key in ('source', 'low_score'):
+            poses.set_field(np.asarray(props.get(key)), key)
+        return poses
+
+    def _finish(self, ctx: FrameContext, poses: InstanceData) -> FrameResult:
+        """Acceptance, NMS, tracking, observers and the output threshold of one frame."""
+        keep = self._finite_rows('pose estimator', {k: poses.get(k) for k in INSTANCE_FIELDS})
+        if not keep.all():
+            poses = poses[keep]
+        poses = self._accept(ctx, poses)
+        poses = self._suppress(poses)
+        if self.legacy_recovery is not None:
+            poses = self.legacy_recovery.recover(ctx, poses, self.estimate_poses)
+        if isinstance(self.tracker, BaseTracker) and \
+                type(self.tracker).update is BaseTracker.update:
+            tracked = self.tracker.track(ctx, poses)
+        else:  # a tracker with its own update(frame, instances)
+            tracked = self.tracker.update(ctx.image, poses)
+        for stage in self.proposal_sources:
+            stage.observe(ctx, tracked)
+        if self.legacy_recovery is not None:
+            self.legacy_recovery.observe(ctx, tracked)
+        for post in self.post_processors:
+            post.observe(ctx.index, tracked, ctx)
+        if self.keypoint_score_thr is not None:
+            tracked = mark_missing_joints(tracked, self.keypoint_score_thr)
+        return FrameResult(ctx.index, ctx.image, tracked)
+
+    def _accept(self, ctx: FrameContext, poses: InstanceData) -> InstanceData:
+        if not self.proposal_sources or len(poses) == 0:
+            return _without(poses, _STAGE_FIELDS[1:])
+        source = np.asarray(poses.source)
+        keep = np.ones(len(poses), bool)
+        for i, stage in enumerate(self.proposal_sources):
+            own = source == i
+            if own.any():
+                mask = np.asarray(stage.accept(ctx, _without(poses[own], _STAGE_FIELDS),
+                                               _without(poses[~own], _STAGE_FIELDS)), bool)
+                if mask.shape != (int(own.sum()), ):
+                    raise ValueError(f'{type(stage).__name__}.accept returned shape '
+                                     f'{mask.shape} for {int(own.sum())} poses')
+                keep[np.flatnonzero(own)[~mask]] = False
+        return _without(poses[keep], _STAGE_FIELDS[1:])
+
+    def _suppress(self, poses: InstanceData) -> InstanceData:
+        """Pose NMS on the confident poses; low-score ones pass by it (for the tracker)."""
+        low = np.asarray(poses.low_score, bool) if 'low_score' in poses else None
+        if not getattr(self.tracker, 'accepts_low_score', False):
+            poses = _without(poses, ('low_score', ))
+            low = None
+        if self.pose_nms is None or len(poses) == 0:
+            return poses
+        if low is None or not low.any():
+            return self.pose_nms(poses)
+        return InstanceData.cat([self.pose_nms(poses[~low]), poses[low]])
+
+    def _account(self, t0, t1, t2, t3) -> None:
+        for i, kind in enumerate(('', 'cpu_')):  # wall-clock and process CPU seconds
+            self.timings[kind + 'detector'] += t1[i] - t0[i]
+            self.timings[kind + 'pose_estimator'] += t2[i] - t1[i]
+            self.timings[kind + 'overhead'] += t3[i] - t2[i]
+        self.timings['frames'] += 1
+
     # ------------------------------------------------------------------ whole video
     @property
     def has_offline_stage(self) -> bool:
-        """Whether the tracker has a whole-video pass (:meth:`finalize` may change ids)."""
-        return bool(getattr(self.tracker, 'has_offline_stage', False))
+        """Whether a post-processor may change the results after the video."""
+        return bool(self.post_processors)
+
+    def finalize_edits(self, read_frame: Optional[Callable[[int], np.ndarray]] = None
+                       ) -> TrackEdits:
+        """The post-processors' edits of the video tracked since :meth:`reset`, chained in
+        config order."""
+        edits = TrackEdits()
+        for post in self.post_processors:
+            edits = post.finalize(edits, read_frame) if post.needs_frames else \
+                post.finalize(edits)
+        return edits
 
     def finalize(self, results: List[InstanceData]) -> List[InstanceData]:
-        """The tracker's offline pass over the video tracked since :meth:`reset` (e.g.
-        :class:`~plugins.tracking.CorrespondenceTracker`'s track merging).
-
-        Args:
-            results: the outputs of :meth:`step` for every frame since :meth:`reset`.
-
-        Returns:
-            The results with their final ``track_ids`` (unchanged for online-only trackers).
-        """
-        finalize = getattr(self.tracker, 'finalize', None)
-        if finalize is None:
-            return results
-        final = finalize(list(results))
-        if len(final) != len(results):
-            raise ValueError(f'{type(self.tracker).__name__}.finalize returned {len(final)} '
-                             f'frames for {len(results)}')
-        return final
+        """``results`` (every frame since :meth:`reset`) with the post-processors' edits."""
+        edits = self.finalize_edits()
+        return [edits.apply(i, r) for i, r in enumerate(results)]
 
     def run_video(self,
                   frames: Iterable[np.ndarray],
                   bboxes: Optional[Iterable[Optional[np.ndarray]]] = None,
                   callback: Optional[Callable[[int, np.ndarray, InstanceData], None]] = None,
                   finalize: bool = True) -> List[InstanceData]:
-        """Track a whole video from a fresh state.
+        """Track a whole video from a fresh state and return every frame's result (for short
+        clips; :class:`~plugins.apis.video_runner.VideoRunner` streams long videos).
 
         Args:
             frames: the frames in order (arrays, or :class:`~.frame_readers.Frame` records).
             bboxes: optional per-frame person boxes (instead of the detector).
-            callback: called as ``callback(index, frame, result)`` after every frame (e.g. to
-                write results incrementally) with the online result.
-            finalize: run the tracker's offline pass (:meth:`finalize`) at the end.
+            callback: called as ``callback(index, frame, result)`` after every frame with the
+                online result.
+            finalize: apply the post-processors' edits at the end.
 
         Returns:
-            One ``InstanceData`` with ``track_ids`` per frame (after the offline pass).
+            One ``InstanceData`` with ``track_ids`` per frame.
         """
-        self.reset()
-        box_iter = iter(bboxes) if bboxes is not None else None
-        results = []
-        for index, frame in enumerate(frames):
-            image = getattr(frame, 'image', frame)
-            boxes = next(box_iter) if box_iter is not None else None
-            result = self.step(image, bboxes=boxes)
-            results.append(result)
-            if callback is not None:
-                callback(index, image, result)
-        return self.finalize(results) if finalize else results
+        from .video_runner import VideoRunner
+        results: List[InstanceData] = []
+        sink = _ListSink(results, callback)
+        VideoRunner(self, sinks=[sink], apply_edits=finalize).run(frames, bboxes=bboxes)
+        return sink.final
 
     __call__ = run_video
 
@@ -228,13 +434,6 @@ class PoseTrackingPipeline:
                 f'frame {self.frame_index} is {frame.shape[1]}x{frame.shape[0]} (WxH) but the '
                 f'first frame of this video is {self._frame_shape[1]}x{self._frame_shape[0]}; '
                 'call reset() between videos')
-
-    def _extend(self, bboxes: np.ndarray, frame: np.ndarray) -> Optional[np.ndarray]:
-        factor = getattr(self.detector, 'bbox_extension', 1.0)
-        if factor == 1.0:
-            return None
-        from .person_detector import extend_boxes
-        return extend_boxes(bboxes, factor, frame.shape[:2])
 
     def _finite_rows(self, stage: str, fields: Dict[str, Optional[np.ndarray]]) -> np.ndarray:
         """Rows (persons) whose fields are all finite; raise or warn about the others."""
@@ -259,8 +458,37 @@ class PoseTrackingPipeline:
         return keep
 
 
+class _ListSink:
+    """Collects the results of :meth:`PoseTrackingPipeline.run_video`."""
+
+    def __init__(self, results: List[InstanceData], callback) -> None:
+        self.results, self.callback, self.final = results, callback, results
+
+    def open(self, video) -> None:
+        self.results.clear()
+
+    def write(self, index, image, result, info) -> None:
+        self.results.append(result)
+        if self.callback is not None:
+            self.callback(index, image, result)
+
+    def close(self, edits: Optional[TrackEdits]) -> None:
+        self.final = (self.results if edits is None or edits.is_identity else
+                      [edits.apply(i, r) for i, r in enumerate(self.results)])
+
+
 def _clock() -> Tuple[float, float]:
     return time.perf_counter(), time.process_time()
+
+
+def _without(inst: InstanceData, fields) -> InstanceData:
+    drop = [f for f in fields if f in inst]
+    if not drop:
+        return inst
+    out = inst.clone()
+    for f in drop:
+        del out[f]
+    return out
 
 
 def mark_missing_joints(instances: InstanceData, threshold: float) -> InstanceData:
@@ -272,49 +500,70 @@ def mark_missing_joints(instances: InstanceData, threshold: float) -> InstanceDa
     return out
 
 
-def _build_stage(cfg: dict, default_type: str, device: str):
-    """Build a model stage from ``dict(config=..., checkpoint=..., [type=...], ...)``."""
-    if not isinstance(cfg, dict):
-        raise TypeError(f'a {default_type} stage config must be a dict, got {cfg!r}')
-    cfg = dict(cfg)
-    cfg.setdefault('type', default_type)
-    if cfg['type'] == default_type and 'config' not in cfg:
-        raise ValueError(f'a {default_type} stage needs dict(config=..., checkpoint=...), '
-                         f'got {cfg!r}')
-    cls = PIPELINES.get(cfg['type']) if isinstance(cfg['type'], str) else cfg['type']
-    if cls is not None and 'device' in inspect.signature(cls.__init__).parameters:
-        cfg.setdefault('device', device)
-    cfg.setdefault('_scope_', PIPELINES.scope)  # model stages switch the default scope
-    return PIPELINES.build(cfg)
-
-
-def build_with_metainfo(registry: Registry, cfg: dict, dataset_meta: dict):
-    """Build a stage, filling ``sigmas`` / ``dataset_meta`` / ``metainfo`` from the metainfo.
-
-    When the config sets none of ``sigmas``, ``dataset_meta`` and ``metainfo``, those of them
-    that the stage's constructor accepts are filled; a config that names any of them is kept
-    as it is.
-
-    Args:
-        registry: where the stage is registered.
-        cfg: its config dict (``type`` and arguments).
-        dataset_meta: the pose model's parsed metainfo.
-
-    Returns:
-        The built stage.
-    """
-    cfg = dict(cfg)
-    cls = registry.get(cfg['type']) if isinstance(cfg.get('type'), str) else cfg.get('type')
+def _stage_class(cfg: dict):
+    obj_type = cfg.get('type')
+    if not isinstance(obj_type, str):
+        return obj_type
+    cls = TASK_UTILS.get(obj_type)
     if cls is None:
-        raise KeyError(f'{cfg.get("type")!r} is not registered in the {registry.name} registry')
-    params = inspect.signature(cls.__init__).parameters
+        raise KeyError(f'{obj_type} is not registered in the {TASK_UTILS.scope}::'
+                       f'{TASK_UTILS.name} registry (trackers, pose NMS, proposal sources, '
+                       'post-processors and model stages live there)')
+    return cls
+
+
+def _init_parameters(cls) -> Dict[str, inspect.Parameter]:
+    try:
+        return dict(inspect.signature(cls.__init__).parameters)
+    except (TypeError, ValueError):
+        return {}
+
+
+def _has_meta_setter(stage) -> bool:
+    return _has_meta_setter_cls(type(stage))
+
+
+def _legacy_metainfo_args(cls, cfg: dict, params, dataset_meta: dict) -> None:
+    """Compatibility for stages without a ``dataset_meta`` setter (not ported yet): fill the
+    ``sigmas`` / ``dataset_meta`` / ``metainfo`` arguments that the config leaves out."""
+    if not dataset_meta or cls is None or _has_meta_setter_cls(cls):
+        return
     fills = dict(sigmas=dataset_meta.get('sigmas'), dataset_meta=dataset_meta,
                  metainfo=dataset_meta)
     if all(cfg.get(name) is None for name in fills):
         for name, value in fills.items():
             if name in params and value is not None:
                 cfg[name] = value
-    # our registries are the `plugins` children of mmengine's roots: build in that scope even
-    # when an mmpose/mmdet model has set another default scope
-    cfg.setdefault('_scope_', registry.scope)
-    return registry.build(cfg)
+
+
+def _has_meta_setter_cls(cls) -> bool:
+    prop = getattr(cls, 'dataset_meta', None)
+    return isinstance(prop, property) and prop.fset is not None
+
+
+def build_shared_model(cfg: Any, device: str = 'cpu'):
+    """Build a model shared by several stages (``models=dict(name=cfg)`` of the pipeline).
+
+    Args:
+        cfg: a built object (returned as is); a config of a registered stage
+            (``TASK_UTILS``, e.g. ``MMDetPersonDetector``); or an mmpose ``MODELS`` config
+            with an optional ``checkpoint`` (weights loaded, moved to ``device``, eval mode).
+        device: torch device.
+
+    Returns:
+        The built model.
+    """
+    if not isinstance(cfg, dict):
+        return cfg
+    cfg = dict(cfg)
+    if isinstance(cfg.get('type'), str) and TASK_UTILS.get(cfg['type']) is not None:
+        if 'device' in _init_parameters(TASK_UTILS.get(cfg['type'])):
+            cfg.setdefault('device', device)
+        return TASK_UTILS.build(cfg)
+    from plugins.registry import MODELS
+    checkpoint = cfg.pop('checkpoint', None)
+    model = MODELS.build(cfg)
+    if checkpoint is not None:
+        from mmengine.runner import load_checkpoint
+        load_checkpoint(model, checkpoint, map_location='cpu')
+    return model.to(device).eval()

@@ -4,14 +4,16 @@ from typing import Optional, Sequence
 import numpy as np
 from mmengine.structures import InstanceData
 
+from plugins.geometry import box_areas, greedy_suppression, keypoint_boxes
 from plugins.registry import POSE_NMS
 from plugins.utils.keypoint_similarity import pairwise_oks
+from plugins.utils.metainfo import DatasetMetaMixin
 
 SCORE_MODES = ('bbox', 'keypoint_mean', 'bbox_x_keypoint_mean')
 
 
 @POSE_NMS.register_module()
-class OKSNMS:
+class OKSNMS(DatasetMetaMixin):
     """Keep the most confident pose, drop every other pose too similar to it, repeat.
 
     The similarity of two poses is the COCO OKS with the mean of their areas as scale and the
@@ -44,9 +46,7 @@ class OKSNMS:
             raise ValueError(f'score_mode must be one of {SCORE_MODES}, got {score_mode!r}')
         if area_mode not in ('bbox', 'keypoints'):
             raise ValueError(f"area_mode must be 'bbox' or 'keypoints', got {area_mode!r}")
-        if sigmas is None:
-            raise ValueError('OKSNMS needs the per-joint "sigmas" of the dataset metainfo')
-        self.sigmas = np.asarray(sigmas, dtype=np.float64).reshape(-1)
+        self._init_sigmas(None, sigmas, default=None)
         self.threshold = float(threshold)
         self.keypoint_score_thr = keypoint_score_thr
         self.score_mode = score_mode
@@ -79,12 +79,8 @@ class OKSNMS:
             (N,) float64 areas.
         """
         if self.area_mode == 'bbox' and 'bboxes' in instances:
-            boxes = np.asarray(instances.bboxes, np.float64).reshape(-1, 4)
-        else:
-            kpts = np.asarray(instances.keypoints, np.float64)
-            boxes = np.concatenate([kpts.min(1), kpts.max(1)], axis=1)
-        return np.clip(boxes[:, 2] - boxes[:, 0], 0, None) * np.clip(
-            boxes[:, 3] - boxes[:, 1], 0, None)
+            return box_areas(instances.bboxes)
+        return box_areas(keypoint_boxes(instances.keypoints))
 
     def keep_indices(self, instances: InstanceData) -> np.ndarray:
         """Indices of the kept poses, most confident first.
@@ -100,23 +96,17 @@ class OKSNMS:
         n = len(kpts)
         if n == 0:
             return np.zeros(0, np.int64)
+        if self.sigmas is None:
+            raise ValueError('OKSNMS has no "sigmas": set them or its dataset_meta')
         if kpts.ndim != 3 or kpts.shape[1] != len(self.sigmas) or kpts.shape[2] != 2:
             raise ValueError(f'OKSNMS: "keypoints" must have shape (N, {len(self.sigmas)}, 2) '
                              f'(one sigma per joint), got {kpts.shape}')
-        order = np.argsort(-self.scores(instances), kind='stable')
         visible = None
         if self.keypoint_score_thr is not None:
             visible = np.asarray(instances.keypoint_scores) > self.keypoint_score_thr
-            visible = visible[order]
-        areas = self.areas(instances)[order]
-        oks = pairwise_oks(kpts[order], kpts[order], self.sigmas, areas, visible, visible,
-                           areas_b=areas)
-        suppressed_by_higher = oks > self.threshold  # (N, N), row: more confident pose
-        alive = np.ones(n, bool)
-        for i in range(n):  # sequential by nature; each step is one vectorised row update
-            if alive[i]:
-                alive[i + 1:] &= ~suppressed_by_higher[i, i + 1:]
-        return order[alive].astype(np.int64)
+        areas = self.areas(instances)
+        oks = pairwise_oks(kpts, kpts, self.sigmas, areas, visible, visible, areas_b=areas)
+        return greedy_suppression(oks, self.threshold, self.scores(instances))
 
     def __call__(self, instances: InstanceData) -> InstanceData:
         """Suppress duplicate poses.

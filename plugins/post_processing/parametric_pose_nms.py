@@ -18,9 +18,9 @@ are averaged with their confidences as weights; the merged confidence is ``sum s
 The elimination is sequential by nature (each reference depends on what earlier references
 removed), so it walks the references in confidence order, but every step compares the reference
 with all remaining poses and all joints at once; the merging of all kept poses is one batched
-weighted sum over contiguous group segments. :mod:`.pose_nms_reference` holds a straightforward
-per-pose loop giving identical results (tests and ``benchmarks/bench_pose_nms.py`` compare the
-two).
+weighted sum over contiguous group segments. The test oracle
+``tests/test_rmpe/pose_nms_reference.py`` is a straightforward per-pose loop giving identical
+results (tests and ``benchmarks/bench_pose_nms.py`` compare the two).
 """
 from dataclasses import asdict, dataclass
 from typing import Any, Dict, Optional

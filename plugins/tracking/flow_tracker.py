@@ -8,7 +8,8 @@ from mmengine.structures import InstanceData
 
 from plugins.registry import TRACKERS
 from plugins.utils.optical_flow import FLOW_METHODS, compute_flow, resize_flow, warp_points
-from .oks_tracker import DEFAULT_METAINFO, OKSTracker
+from .frame_context import FrameContext
+from .oks_tracker import OKSTracker
 from .track import Track
 
 
@@ -41,7 +42,7 @@ class FlowTracker(OKSTracker):
                  flow_kwargs: Optional[dict] = None,
                  flow_downscale: float = 1.0,
                  missing_frame: str = 'oks',
-                 metainfo: Optional[Union[str, dict]] = DEFAULT_METAINFO,
+                 metainfo: Optional[Union[str, dict]] = None,
                  sigmas: Optional[Sequence[float]] = None,
                  match_threshold: float = 0.3,
                  assignment: str = 'greedy',
@@ -136,10 +137,14 @@ class FlowTracker(OKSTracker):
             track.state['flow_pose'] = pose
             track.state['flow_frame'] = self.frame_id
 
+    def prepare(self, ctx: FrameContext, instances: InstanceData) -> None:
+        """Propagate the active tracks into this frame (the flow is computed once)."""
+        self.propagate(self.active_tracks, ctx.image)
+
     def reference_poses(self, tracks: List[Track], instances: InstanceData,
                         frame: Optional[np.ndarray]) -> np.ndarray:
-        """(T, K, 2) track poses propagated into the current frame by optical flow."""
-        self.propagate(tracks, frame)
+        """(T, K, 2) track poses propagated into the current frame by optical flow (done in
+        :meth:`prepare`)."""
         return np.stack([t.state['flow_pose'] for t in tracks])
 
     def start_track(self, instances: InstanceData, index: int,

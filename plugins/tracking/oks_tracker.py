@@ -8,89 +8,27 @@ a new track. Differences: mmpose drops unmatched persons with fewer than 3 non-z
 (``track_id = -1``), here every person gets an id; mmpose matches when OKS ``> thr``, here when
 ``>= thr``.
 """
-import os.path as osp
 from typing import List, Optional, Sequence, Union
 
 import numpy as np
 from mmengine.structures import InstanceData
 
+from plugins.geometry import box_areas
 from plugins.registry import TRACKERS
 from plugins.utils.keypoint_similarity import pairwise_oks
+# re-exported for modules not ported yet (their home is plugins.utils.metainfo)
+from plugins.utils.metainfo import (DEFAULT_METAINFO, DatasetMetaMixin, load_sigmas,  # noqa
+                                    resolve_metainfo_file)
 from .base_tracker import BaseTracker
 from .track import Track
 
-#: mmpose's COCO metainfo (resolved inside the installed mmpose package if not found locally).
-DEFAULT_METAINFO = dict(from_file='configs/_base_/datasets/coco.py')
-
-
-def load_sigmas(metainfo: Optional[Union[str, dict]] = None,
-                sigmas: Optional[Sequence[float]] = None) -> np.ndarray:
-    """Per-joint OKS falloffs from explicit values or from a dataset metainfo.
-
-    Args:
-        metainfo: an mmpose ``dataset_info`` file path, a ``dict(from_file=...)`` or an already
-            parsed metainfo dict with ``sigmas`` (paths such as
-            ``'configs/_base_/datasets/posetrack18.py'`` resolve inside mmpose).
-        sigmas: explicit (K,) values; take precedence over ``metainfo``.
-
-    Returns:
-        (K,) float64 sigmas.
-    """
-    if sigmas is not None:
-        out = np.asarray(sigmas, dtype=np.float64).reshape(-1)
-    else:
-        if metainfo is None:
-            raise ValueError('OKS needs sigmas: give `sigmas` or a dataset `metainfo`')
-        if isinstance(metainfo, str):
-            metainfo = dict(from_file=metainfo)
-        if 'sigmas' in metainfo and 'from_file' not in metainfo:
-            out = np.asarray(metainfo['sigmas'], dtype=np.float64).reshape(-1)
-        else:
-            from mmpose.datasets.datasets.utils import parse_pose_metainfo
-            metainfo = dict(metainfo)
-            if 'from_file' in metainfo:
-                metainfo['from_file'] = resolve_metainfo_file(metainfo['from_file'])
-            parsed = parse_pose_metainfo(metainfo)
-            out = np.asarray(parsed.get('sigmas', []), dtype=np.float64).reshape(-1)
-    if out.size == 0 or not np.all(np.isfinite(out)) or np.any(out <= 0):
-        raise ValueError(f'OKS sigmas must be positive finite numbers, got {out} '
-                         f'(from metainfo={metainfo!r})')
-    return out
-
-
-def resolve_metainfo_file(path: str) -> str:
-    """A metainfo file as given if it exists, else the same relative path inside mmpose.
-
-    Args:
-        path: e.g. ``'configs/_base_/datasets/posetrack18.py'``.
-
-    Returns:
-        An existing file path.
-    """
-    if osp.isfile(path):
-        return path
-    import mmpose
-    mim = osp.join(osp.dirname(mmpose.__file__), '.mim')
-    for candidate in (osp.join(mim, path),
-                      osp.join(mim, 'configs', '_base_', 'datasets', osp.basename(path))):
-        if osp.isfile(candidate):
-            return candidate
-    raise FileNotFoundError(f'dataset metainfo file not found: {path} (neither here nor in '
-                            'mmpose/.mim)')
-
-
-def box_areas(bboxes: np.ndarray) -> np.ndarray:
-    """(N,) areas of ``xyxy`` boxes (0 for degenerate boxes)."""
-    b = np.asarray(bboxes, dtype=np.float64).reshape(-1, 4)
-    return np.clip(b[:, 2] - b[:, 0], 0, None) * np.clip(b[:, 3] - b[:, 1], 0, None)
-
-
 @TRACKERS.register_module()
-class OKSTracker(BaseTracker):
+class OKSTracker(DatasetMetaMixin, BaseTracker):
     """Tracking by object keypoint similarity between a track's pose and each detection.
 
     Args:
-        metainfo: dataset metainfo giving the per-joint ``sigmas`` (see :func:`load_sigmas`).
+        metainfo: dataset metainfo giving the per-joint ``sigmas`` (see :func:`load_sigmas`);
+            None: the pipeline's ``dataset_meta`` (COCO's when built alone).
         sigmas: explicit (K,) sigmas overriding ``metainfo``.
         match_threshold: pairs with OKS below it are never matched (mmpose: 0.3).
         assignment: ``'sequential'`` (mmpose's order), ``'greedy'`` or ``'hungarian'``.
@@ -103,7 +41,7 @@ class OKSTracker(BaseTracker):
     """
 
     def __init__(self,
-                 metainfo: Optional[Union[str, dict]] = DEFAULT_METAINFO,
+                 metainfo: Optional[Union[str, dict]] = None,
                  sigmas: Optional[Sequence[float]] = None,
                  match_threshold: float = 0.3,
                  assignment: str = 'sequential',
@@ -112,7 +50,7 @@ class OKSTracker(BaseTracker):
                  area_mode: str = 'mean') -> None:
         if area_mode not in ('mean', 'track'):
             raise ValueError(f"area_mode must be 'mean' or 'track', got {area_mode!r}")
-        self.sigmas = load_sigmas(metainfo, sigmas)
+        self._init_sigmas(metainfo, sigmas)
         self.area_mode = area_mode
         super().__init__(match_threshold=match_threshold, assignment=assignment,
                          max_age=max_age, min_keypoint_score=min_keypoint_score)

@@ -4,7 +4,7 @@ from typing import Callable, List, Optional, Tuple, Union
 import numpy as np
 from mmengine.structures import InstanceData
 
-from plugins.registry import TRACKERS
+from plugins.registry import POSE_STAGES, TRACKERS
 from plugins.utils.keypoint_similarity import pairwise_box_iou
 from .base_tracker import BaseTracker, keypoint_boxes
 from .track import Track
@@ -76,10 +76,7 @@ class RegionUpdateTracker(BaseTracker):
                  max_age: int = 1,
                  min_keypoint_score: float = 0.0) -> None:
         if isinstance(failure_scorer, dict):
-            # look the scorer up in our registry whatever the default scope (mmdet, mmpose)
-            failure_scorer = TRACKERS.build(dict(failure_scorer, _scope_='plugins')
-                                            if '_scope_' not in failure_scorer else
-                                            failure_scorer)
+            failure_scorer = POSE_STAGES.build(failure_scorer)
         if failure_scorer is not None and not callable(failure_scorer):
             raise TypeError('failure_scorer must be callable(frame, boxes), a TRACKERS config or '
                             f'None, got {type(failure_scorer).__name__}')

@@ -5,6 +5,23 @@ from typing import Any, Dict
 import numpy as np
 
 
+class TrackStatus:
+    """Lifecycle of a :class:`Track` (ByteTrack's ``basetrack.TrackState``).
+
+    - ``TENTATIVE``: started, not yet confirmed (fewer than the tracker's ``num_tentatives``
+      hits); ended for good when missed.
+    - ``TRACKED``: matched in the current frame.
+    - ``LOST``: not matched in the current frame, may still be continued (within ``max_age``).
+    - ``REMOVED``: ended; never matched again and pruned from the tracker.
+    """
+
+    TENTATIVE = 'tentative'
+    TRACKED = 'tracked'
+    LOST = 'lost'
+    REMOVED = 'removed'
+    ALL = (TENTATIVE, TRACKED, LOST, REMOVED)
+
+
 @dataclass
 class Track:
     """One identity followed over time.
@@ -18,6 +35,8 @@ class Track:
         start_frame: index of the frame where the track started.
         last_frame: index of the last frame where the track was matched.
         hits: number of frames the track was matched in.
+        status: one of :class:`TrackStatus` (set by the tracker; ``'tracked'`` when made).
+        end_frame: frame index where the track was removed (None while alive).
         state: tracker-specific extras (appearance embeddings, features, flow-warped pose...).
     """
 
@@ -29,4 +48,11 @@ class Track:
     start_frame: int
     last_frame: int
     hits: int = 1
+    status: str = TrackStatus.TRACKED
+    end_frame: Any = None
     state: Dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def is_alive(self) -> bool:
+        """Not removed."""
+        return self.status != TrackStatus.REMOVED

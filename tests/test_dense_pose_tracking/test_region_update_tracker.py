@@ -17,8 +17,8 @@ UNIT = np.array([[.5, .1], [.5, .17], [.5, 0], [.58, .08], [.42, .08], [.75, .22
 
 
 def build(cfg):
-    """Build from TRACKERS whatever the default scope (init_detector sets it to mmdet)."""
-    return TRACKERS.build(dict(cfg, _scope_='plugins'))
+    """Build from the stack's TASK_UTILS (found under any default scope)."""
+    return TRACKERS.build(cfg)
 
 
 def pose(x, y, w=60., h=120.):
@@ -99,7 +99,7 @@ def test_follows_people_and_failure_check_ends_the_tracklet():
     # detected again at frame 8 it starts a new track (ids are never reused)
     a_after = {ids[t]['A'] for t in range(8, 12)}
     assert a_after == {2}
-    ended = [t for t in tracker.tracks if t.state.get('ended')]
+    ended = [t for t in [*tracker.ended_tracks, *tracker.tracks] if t.state.get('ended')]
     assert [(t.track_id, t.state['end_frame']) for t in ended] == [(0, 6)]
     # the checker scored the region updated from the previous frame's landmarks
     # (frame 0 has no track to score: call t - 1 is frame t's, track 0 first)

@@ -1,4 +1,5 @@
-"""`import plugins` registers into the OpenMMLab registries and our own children of mmengine's."""
+"""`import plugins` registers into the OpenMMLab registries (the tracking stages into the
+stack's TASK_UTILS root, visible from mmpose's and mmdet's)."""
 import subprocess
 import sys
 
@@ -6,7 +7,8 @@ import pytest
 from mmengine.registry import TASK_UTILS as MMENGINE_TASK_UTILS
 
 import plugins  # noqa: F401
-from plugins.registry import PIPELINES, POSE_NMS, POSE_RECOVERY, TRACKERS
+from plugins.registry import (PIPELINES, POSE_NMS, POSE_RECOVERY, POST_PROCESSORS,
+                              PROPOSAL_SOURCES, TRACKERS, TRACKING_PIPELINES)
 from plugins.tracking.base_tracker import BaseTracker
 
 
@@ -20,18 +22,22 @@ def test_import_plugins_emits_no_warning_from_our_code(repo_root):
     assert not ours, '\n'.join(ours)
 
 
-@pytest.mark.parametrize('registry', [TRACKERS, POSE_NMS, POSE_RECOVERY, PIPELINES])
-def test_own_registries_are_scoped_children_of_mmengine(registry):
-    assert registry.scope == 'plugins'
-    assert registry.parent is not None and registry.parent.scope == 'mmengine'
-    assert registry.parent.children['plugins'] is registry
+@pytest.mark.parametrize('registry', [TRACKERS, POSE_NMS, POSE_RECOVERY, PIPELINES,
+                                      POST_PROCESSORS, PROPOSAL_SOURCES, TRACKING_PIPELINES])
+def test_registries_are_the_stacks_task_utils(registry):
+    from mmdet.registry import TASK_UTILS as MMDET_TASK_UTILS
+    from mmpose.registry import TASK_UTILS as MMPOSE_TASK_UTILS
+    assert registry is MMENGINE_TASK_UTILS and registry.scope == 'mmengine'
+    # the root of mmpose's and mmdet's task utilities: both find our stages
+    assert MMPOSE_TASK_UTILS.parent is registry and MMDET_TASK_UTILS.parent is registry
+    assert MMPOSE_TASK_UTILS.get('OKSTracker') is MMDET_TASK_UTILS.get('OKSTracker') is not None
 
 
 def test_unregistered_type_names_type_and_registry():
     with pytest.raises(KeyError) as err:
         TRACKERS.build(dict(type='NoSuchTracker'))
     msg = str(err.value)
-    assert 'NoSuchTracker' in msg and 'tracker' in msg
+    assert 'NoSuchTracker' in msg and TRACKERS.name in msg
 
 
 def test_unregistered_model_type_in_mmpose_registry():

@@ -6,7 +6,7 @@ from mmengine.structures import InstanceData
 from plugins.post_processing.parametric_pose_nms import (PoseNMSParams, parametric_pose_nms,
                                                          similarity_to_reference)
 from plugins.post_processing.pose_nms_presets import pose_nms_preset
-from plugins.post_processing.pose_nms_reference import parametric_pose_nms_loop
+from .pose_nms_reference import parametric_pose_nms_loop
 from plugins.registry import POSE_NMS
 
 K = 17

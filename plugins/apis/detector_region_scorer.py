@@ -9,10 +9,10 @@ from mmengine.dataset import Compose
 from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
-from plugins.registry import TRACKERS
+from plugins.registry import POSE_STAGES
 
 
-@TRACKERS.register_module()
+@POSE_STAGES.register_module()
 class DetectorRegionScorer:
     """Score arbitrary boxes with an mmdet two-stage detector's RoI classifier.
 

@@ -1,0 +1,69 @@
+"""Per-video post-processors: offline passes applied after online tracking (mmdet's
+``task_modules/tracking/{aflink,interpolation}.py`` play this role for boxes).
+
+A post-processor (registered in ``POST_PROCESSORS``, configured in the pipeline's
+``post_processors=[...]`` list) sees every tracked frame once, keeps only bounded per-track
+summaries (never the whole video), and at the end of the video returns :class:`TrackEdits`.
+Post-processors are chained in config order: each gets the edits of the ones before it.
+"""
+from typing import List, Optional
+
+from mmengine.structures import InstanceData
+
+from .frame_context import FrameContext
+from .track_edits import TrackEdits, edits_from_results
+
+
+class BasePostProcessor:
+    """Interface of a per-video post-processor.
+
+    - :meth:`reset` at the start of a video;
+    - :meth:`observe` after tracking each frame (``tracked`` has online ``track_ids``);
+    - :meth:`finalize` at the end of the video.
+
+    ``needs_frames`` (class attribute) says whether :meth:`finalize` reads frames back from
+    the input (the runner then passes ``read_frame(index) -> image`` to :meth:`finalize`).
+    """
+
+    needs_frames = False
+
+    def reset(self) -> None:
+        """Start a new video."""
+
+    def observe(self, index: int, tracked: InstanceData,
+                ctx: Optional[FrameContext] = None) -> None:
+        """Remember what :meth:`finalize` needs of frame ``index`` (bounded per track)."""
+
+    def finalize(self, edits: TrackEdits, read_frame=None) -> TrackEdits:
+        """The edits of this pass composed after ``edits`` (those of the earlier passes)."""
+        return edits
+
+
+class LegacyFinalize(BasePostProcessor):
+    """Compatibility adapter: an object with the old whole-video ``finalize(results)`` (e.g. a
+    tracker with ``has_offline_stage``) as a post-processor.
+
+    It keeps every frame's result, which the post-processor interface exists to avoid: it is
+    only for components not ported yet, and only id changes are supported.
+    """
+
+    def __init__(self, owner) -> None:
+        self.owner = owner
+        self.reset()
+
+    def reset(self) -> None:
+        self._results: List[InstanceData] = []
+
+    def observe(self, index, tracked, ctx=None) -> None:
+        self._results.append(tracked)
+
+    def finalize(self, edits: TrackEdits, read_frame=None) -> TrackEdits:
+        if not self._results:
+            return edits
+        final = self.owner.finalize(list(self._results))
+        if len(final) != len(self._results):
+            raise ValueError(f'{type(self.owner).__name__}.finalize returned {len(final)} '
+                             f'frames for {len(self._results)}')
+        own = edits_from_results(self._results, final, f'{type(self.owner).__name__}.finalize')
+        self._results = []
+        return edits.remap({edits.final_id(k): v for k, v in own.id_map.items()})
