@@ -1,7 +1,11 @@
-"""Score PoseTrack18 JSON predictions against ground truth (per-joint AP and MOTA).
+"""Score PoseTrack18 JSON predictions against ground truth (per-joint AP, MOTA, HOTA).
 
     python tools/eval_posetrack.py --gt GT_DIR --pred PRED_DIR [--mode poseval]
+                                   [--metrics map mota hota]
                                    [--out result.json] [--dataset-info CONFIG]
+
+``--metrics hota`` adds the keypoint HOTA of the PoseTrack21 benchmark (``--out`` JSON keys
+``HOTA``, ``DetA``, ``AssA``, ``LocA`` next to ``mAP``, ``MOTA``, ...; tables per joint).
 
 Both folders hold one PoseTrack18 JSON file per video; prediction files are matched to the
 ground-truth files by file name (as the official ``poseval`` tool does). Prints the AP table
@@ -42,6 +46,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--head-size-fallback', choices=['head_segment'],
                         help='derive missing ground-truth head boxes from the head joints '
                         '(e.g. Bonn PoseTrack); default: missing head boxes are an error')
+    parser.add_argument('--metrics', nargs='+', default=['map', 'mota'],
+                        choices=['map', 'mota', 'hota'],
+                        help='metrics to compute: per-joint AP (map), CLEAR MOT (mota), '
+                        'keypoint HOTA of PoseTrack21 (hota); AP is always computed')
     parser.add_argument('--joints', nargs='+', help='keypoint names to score (default: the '
                         'PoseTrack joints found by name)')
     return parser.parse_args(argv)
@@ -122,11 +130,14 @@ def main(argv: Optional[Sequence[str]] = None) -> PoseTrackResult:
         print(f'note: {len(extra)} prediction files without ground truth are ignored: '
               f'{", ".join(extra[:5])}{" ..." if len(extra) > 5 else ""}')
     result = evaluate_posetrack(gts, preds, metainfo=names, joint_names=args.joints,
-                                mode=args.mode, head_size_fallback=args.head_size_fallback)
+                                mode=args.mode, head_size_fallback=args.head_size_fallback,
+                                metrics=args.metrics)
     print(result.format_tables())
     if args.out:
         out = result.to_dict()
-        out.update(gt_dir=osp.abspath(args.gt), pred_dir=osp.abspath(args.pred))
+        out.update(gt_dir=osp.abspath(args.gt), pred_dir=osp.abspath(args.pred),
+                   metrics=list(args.metrics))
+        out.update({k: (None if v != v else v) for k, v in result.summary().items()})
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:
             json.dump(out, f, indent=1)

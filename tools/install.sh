@@ -24,7 +24,7 @@ XTCOCO_VERSION=1.14.3
 MMPOSE_VERSION=1.3.2
 
 stamp_of() {
-  cat requirements/build.txt requirements/runtime.txt requirements/tests.txt \
+  cat requirements/build.txt requirements/runtime.txt requirements/tests.txt requirements/tests-nodeps.txt \
       tools/install.sh setup.py | sha256sum | cut -d' ' -f1
   echo "FORCE_CUDA=${FORCE_CUDA:-0}"
 }
@@ -83,6 +83,7 @@ echo "[install] compiled wheels + runtime requirements"
   "$CACHE"/xtcocotools-"$XTCOCO_VERSION"-*.whl
 "${PIP[@]}" install -q --find-links "$CACHE" -r requirements/runtime.txt -r requirements/tests.txt
 "${PIP[@]}" install -q --no-deps "mmpose==$MMPOSE_VERSION"
+"${PIP[@]}" install -q --no-deps -r requirements/tests-nodeps.txt
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e .
 
 "$VPY" - <<'EOF'
