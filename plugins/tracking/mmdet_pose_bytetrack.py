@@ -26,7 +26,8 @@ import numpy as np
 import torch
 from plugins.utils.keypoint_similarity import pairwise_box_iou, pairwise_oks
 from .mmdet_lap import install_lap_fallback
-from .oks_tracker import box_areas, load_sigmas
+from plugins.utils.metainfo import DEFAULT_METAINFO, load_sigmas
+from .oks_tracker import box_areas
 
 
 def predict_poses(keypoints: np.ndarray, last_boxes: np.ndarray, predicted_cxcyah: np.ndarray
@@ -91,8 +92,8 @@ class PoseByteTrackMixin:
             raise ValueError(f'match_oks_thrs needs the keys high, low, tentative; missing '
                              f'{sorted(missing)}')
         super().__init__(match_iou_thrs=dict(match_oks_thrs), **kwargs)
-        self.sigmas = load_sigmas(metainfo if metainfo is not None else
-                                  dict(from_file='configs/_base_/datasets/coco.py'), sigmas)
+        self.sigmas = load_sigmas(metainfo if metainfo is not None or sigmas is not None else
+                                  DEFAULT_METAINFO, sigmas)
         self.min_keypoint_score = float(min_keypoint_score)
         self.iou_weight = float(iou_weight)
         self._frame: Optional[Dict[str, np.ndarray]] = None

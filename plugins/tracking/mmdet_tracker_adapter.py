@@ -35,10 +35,12 @@ from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
 from plugins.registry import MODELS, TRACKERS
+from plugins.utils.metainfo import DatasetMetaMixin, load_sigmas
 from .base_tracker import BaseTracker, validate_instances
+from .frame_context import FrameContext
 from .mmdet_lap import install_lap_fallback
-from .reid_tracker import l2_normalize
-from .track import Track
+from .reid_embedders import l2_normalize
+from .track import Track, TrackStatus
 
 #: Trackers whose ``track()`` takes ``(model, img, data_sample, ...)`` (SORT family).
 _MODEL_ARG = 'model'
@@ -113,7 +115,7 @@ class _EmbeddingBridge:
 
 
 @TRACKERS.register_module()
-class MMDetTrackerAdapter(BaseTracker):
+class MMDetTrackerAdapter(DatasetMetaMixin, BaseTracker):
     """Any mmdet 3.x MOT tracker (``SORTTracker``, ``ByteTracker``, ``OCSORTTracker``,
     ``StrongSORTTracker``, or :class:`~plugins.tracking.mmdet_pose_bytetrack.PoseByteTracker`)
     on pose instances.
@@ -135,9 +137,14 @@ class MMDetTrackerAdapter(BaseTracker):
         max_history: per-track history length kept (default: the longest the tracker reads,
             from ``num_frames_retain``, ``num_tentatives``, ``vel_delta_t``, ``reid.num_samples``).
         metainfo / sigmas: OKS sigmas, passed to trackers that take ``sigmas`` (pose-aware
-            ByteTrack) when their config has none.
+            ByteTrack) when their config has none; without either, the pipeline's
+            ``dataset_meta`` (set after building) gives them.
         label: the class label given to every person.
     """
+
+    #: low-score detections (the detector stage's ``low_score_thr``) reach this tracker:
+    #: mmdet's trackers apply their own score thresholds (ByteTrack's second association).
+    accepts_low_score = True
 
     def __init__(self,
                  tracker: dict,
@@ -152,7 +159,11 @@ class MMDetTrackerAdapter(BaseTracker):
                             f'dict with a "type", got {tracker!r}')
         self.lap_backend = install_lap_fallback()
         self.tracker_cfg = copy.deepcopy(dict(tracker))
+        self._sigmas_configured = (metainfo is not None or sigmas is not None or
+                                   self.tracker_cfg.get('sigmas') is not None or
+                                   self.tracker_cfg.get('metainfo') is not None)
         self.inner = self._build_tracker(self.tracker_cfg, metainfo, sigmas)
+        self.sigmas = getattr(self.inner, 'sigmas', None)
         self.label = int(label)
         self.takes_model = _MODEL_ARG in inspect.signature(self.inner.track).parameters
         self.uses_reid = bool(self.takes_model and getattr(self.inner, 'reid', None))
@@ -210,6 +221,15 @@ class MMDetTrackerAdapter(BaseTracker):
                              "motion=dict(type='KalmanFilter') to its config")
         return inner
 
+    @DatasetMetaMixin.dataset_meta.setter
+    def dataset_meta(self, meta: Optional[dict]) -> None:
+        """Set by the pipeline after building: unconfigured OKS sigmas of the inner tracker
+        follow the pose model's layout."""
+        self._dataset_meta = None if meta is None else dict(meta)
+        if (meta is not None and not self._sigmas_configured and meta.get('sigmas') is not None
+                and hasattr(self.inner, 'sigmas')):
+            self.inner.sigmas = self.sigmas = load_sigmas(sigmas=meta['sigmas'])
+
     def _default_history(self) -> int:
         t = self.inner
         reid = getattr(t, 'reid', None) or {}
@@ -235,18 +255,24 @@ class MMDetTrackerAdapter(BaseTracker):
     @property
     def num_started(self) -> int:
         """Number of ids given out since :meth:`reset`."""
-        return int(self.inner.num_tracks)
+        return int(self.inner.num_tracks) if hasattr(self, 'inner') else 0
 
     def similarity(self, tracks, instances, frame):
         """Not used: the mmdet tracker does its own association."""
         raise NotImplementedError('MMDetTrackerAdapter associates inside the mmdet tracker')
 
     # ------------------------------------------------------------------ per frame
-    def update(self, frame: Optional[np.ndarray], instances: InstanceData) -> InstanceData:
+    def track(self, ctx: FrameContext, instances: InstanceData) -> InstanceData:
+        """:meth:`update` with the frame's context."""
+        return self.update(ctx.image, instances)
+
+    def update(self, frame: Union[None, np.ndarray, FrameContext],
+               instances: InstanceData) -> InstanceData:
         """Track one frame's poses with the mmdet tracker.
 
         Args:
-            frame: (H, W, 3) BGR uint8, or None (trackers without appearance / CMC).
+            frame: (H, W, 3) BGR uint8 (or its :class:`FrameContext`), or None (trackers
+                without appearance / CMC).
             instances: ``keypoints`` (N, K, 2), ``keypoint_scores`` (N, K), optional
                 ``bboxes`` (N, 4) ``xyxy`` (else the keypoints' extent), ``bbox_scores`` (N,)
                 (1 when absent), optional ``embeddings`` (N, D).
@@ -254,6 +280,8 @@ class MMDetTrackerAdapter(BaseTracker):
         Returns:
             The kept poses (a subset of the input, input order) with ``track_ids`` (N',) int64.
         """
+        if isinstance(frame, FrameContext):
+            frame = frame.image
         self.frame_id += 1
         inst = validate_instances(instances)
         keep = np.ones(len(inst), bool)
@@ -331,7 +359,8 @@ class MMDetTrackerAdapter(BaseTracker):
                     del value[:len(value) - limit]
 
     def _update_records(self, result: InstanceData) -> None:
-        """Keep a :class:`Track` record per id in mmdet's buffer (pruned with it)."""
+        """Keep a :class:`Track` record per id in mmdet's buffer; ids mmdet dropped are
+        ``removed`` and pruned (the last ones stay in :attr:`ended_tracks`)."""
         for i, tid in enumerate(result.track_ids.tolist()):
             record = self._records.get(tid)
             if record is None:
@@ -349,9 +378,16 @@ class MMDetTrackerAdapter(BaseTracker):
                 record.hits += 1
         alive = self.inner.tracks
         for tid in [t for t in self._records if t not in alive]:
-            del self._records[tid]
+            record = self._records.pop(tid)
+            record.status, record.end_frame = TrackStatus.REMOVED, self.frame_id
+            self.ended_tracks.append(record)
         for tid, record in self._records.items():
-            record.state['tentative'] = bool(alive[tid].get('tentative', False))
+            if alive[tid].get('tentative', False):
+                record.status = TrackStatus.TENTATIVE
+            elif record.last_frame == self.frame_id:
+                record.status = TrackStatus.TRACKED
+            else:
+                record.status = TrackStatus.LOST
         self.tracks = list(self._records.values())
         self._next_id = self.num_started
 

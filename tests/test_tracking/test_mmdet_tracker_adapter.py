@@ -217,14 +217,20 @@ def test_history_is_bounded_and_does_not_change_ids():
 
 def test_empty_frames():
     tracker = build(CONFIGS['bytetrack'])
-    tracker.reset()
     empty = make_instances([])
+    tracker.reset()
     res = tracker.update(None, empty)
     assert len(res) == 0 and res.keypoints.shape == (0, 17, 2) and res.track_ids.shape == (0, )
+    # a track of frame 0 is confirmed at once (mmdet) and survives empty frames
+    tracker.reset()
     first = tracker.update(None, make_instances([pose_at(10, 10)])).track_ids
     assert len(tracker.update(None, empty)) == 0
     assert tracker.update(None, make_instances([pose_at(12, 10)])).track_ids.tolist() == \
         first.tolist()
+    # a tentative track (started later) is ended by a miss, as in mmdet
+    tracker.update(None, make_instances([pose_at(12, 10), pose_at(300, 10)]))
+    tracker.update(None, make_instances([pose_at(12, 10)]))
+    assert [t.status for t in tracker.ended_tracks] == ['removed']
 
 
 def test_strongsort_embedder_gives_the_same_ids_as_precomputed_embeddings():
