@@ -164,7 +164,9 @@ def markdown(files: List[str]) -> str:
     for path in files:
         table = json.loads(Path(path).read_text())
         runs = table['runs']
-        presets = list(dict.fromkeys(k.split('|')[1] for k in runs))
+        order = ['none', 'light', 'medium', 'heavy']
+        presets = sorted(dict.fromkeys(k.split('|')[1] for k in runs),
+                         key=lambda p: order.index(p) if p in order else len(order))
         names = [n for n in TRACKER_SPECS if any(k.startswith(n + '|') for k in runs)]
         seeds = sorted({int(k.split('|')[2]) for k in runs})
         lines.append(f'### {table["dataset"]} ({len(seeds)} seed(s): '

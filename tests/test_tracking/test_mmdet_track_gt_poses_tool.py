@@ -42,3 +42,24 @@ def test_unknown_post_processor_is_an_error(gt_dir, tmp_path):  # noqa: F811
     with pytest.raises(ValueError, match='post-processor'):
         tool.main(['--gt', str(gt_dir), '--tracker', 'IoUTracker', '--post-process', 'Nope',
                    '--out', str(tmp_path / 'x')])
+
+
+def test_comparison_table_script(gt_dir, tmp_path, capsys):  # noqa: F811
+    import importlib.util
+    import json
+    spec = importlib.util.spec_from_file_location(
+        'tracker_comparison', ROOT / 'benchmarks' / 'tracker_comparison.py')
+    table = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(table)
+    out = tmp_path / 't.json'
+    table.main(['--gt', str(gt_dir), '--presets', 'none', '--trackers', 'IoU', 'ByteTrack',
+                '--out', str(out)])
+    runs = json.loads(out.read_text())['runs']
+    assert sorted(runs) == ['ByteTrack|none|0', 'IoU|none|0']
+    assert runs['IoU|none|0']['plain']['MOTA'] == pytest.approx(100.0)
+    assert runs['IoU|none|0']['plain']['IDSW'] == 0
+    assert 0 < runs['IoU|none|0']['plain']['HOTA'] <= 100
+    capsys.readouterr()
+    table.main(['--markdown', str(out)])
+    text = capsys.readouterr().out
+    assert '| IoU | 100.0 / 100.0 |' in text
