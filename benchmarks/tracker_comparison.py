@@ -49,8 +49,9 @@ TRACKER_SPECS = {
             False),
     'flow': ('FlowTracker', dict(assignment='hungarian', max_age=5, min_keypoint_score=0.05),
              True),
+    # greedy: BaseTracker's Hungarian assignment fails on rows gated to -inf
     'Re-ID': ('ReIDTracker', dict(geometry='iou', geometry_weight=0.5, gate_threshold=0.1,
-                                  max_age=5), True),
+                                  assignment='greedy', max_age=5), True),
     'SORT': (T + 'sort.py', {}, False),
     'ByteTrack': (T + 'bytetrack.py', {}, False),
     'OC-SORT': (T + 'ocsort.py', {}, False),

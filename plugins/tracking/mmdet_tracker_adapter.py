@@ -176,6 +176,8 @@ class MMDetTrackerAdapter(DatasetMetaMixin, BaseTracker):
             self.embedder = (MODELS.build(embedder) if isinstance(embedder, dict) else embedder)
             if self.embedder is not None and not callable(self.embedder):
                 raise TypeError(f'embedder must be a config dict or callable, got {embedder!r}')
+            if getattr(self.embedder, 'dim', None):  # empty first frames: mmdet asks for it
+                self.bridge.head.out_channels = int(self.embedder.dim)
         else:
             self.embedder = None
         self.cmc = None
