@@ -306,3 +306,13 @@ def test_scipy_lapjv_solves_lap_problems():
             np.testing.assert_array_equal(ref[2], y)
     _, x, y = lapjv(np.zeros((0, 3)), extend_cost=True, cost_limit=0.5)
     assert x.shape == (0, ) and y.tolist() == [-1, -1, -1]
+
+
+def test_strongsort_starts_on_an_empty_frame():
+    frame = np.random.default_rng(1).integers(0, 255, (300, 300, 3), dtype=np.uint8)
+    tracker = build(CONFIGS['strongsort'], embedder=dict(type='ColorHistogramEmbedder'))
+    tracker.reset()
+    assert len(tracker.update(frame, make_instances([]))) == 0
+    ids = [tracker.update(frame, make_instances([pose_at(10 + t, 10), pose_at(150, 20)]))
+           .track_ids.tolist() for t in range(4)]
+    assert ids[1:] == [ids[1]] * 3 and len(set(ids[1])) == 2
