@@ -140,6 +140,10 @@ class MMDetTrackerAdapter(DatasetMetaMixin, BaseTracker):
             ByteTrack) when their config has none; without either, the pipeline's
             ``dataset_meta`` (set after building) gives them.
         label: the class label given to every person.
+        min_box_size: boxes given to mmdet are widened / heightened about their centre to at
+            least this many pixels (a pose with one scored joint has an empty box, whose
+            aspect ratio ``w / h`` would put NaN into mmdet's Kalman state); the returned
+            poses keep their own boxes.
     """
 
     #: low-score detections (the detector stage's ``low_score_thr``) reach this tracker:
@@ -153,7 +157,8 @@ class MMDetTrackerAdapter(DatasetMetaMixin, BaseTracker):
                  max_history: Optional[int] = None,
                  metainfo: Optional[Union[str, dict]] = None,
                  sigmas: Optional[Sequence[float]] = None,
-                 label: int = 0) -> None:
+                 label: int = 0,
+                 min_box_size: float = 1.0) -> None:
         if not isinstance(tracker, dict) or 'type' not in tracker:
             raise TypeError(f'MMDetTrackerAdapter: `tracker` must be an mmdet tracker config '
                             f'dict with a "type", got {tracker!r}')
@@ -165,6 +170,9 @@ class MMDetTrackerAdapter(DatasetMetaMixin, BaseTracker):
         self.inner = self._build_tracker(self.tracker_cfg, metainfo, sigmas)
         self.sigmas = getattr(self.inner, 'sigmas', None)
         self.label = int(label)
+        if not min_box_size > 0:
+            raise ValueError(f'min_box_size must be > 0, got {min_box_size}')
+        self.min_box_size = float(min_box_size)
         self.takes_model = _MODEL_ARG in inspect.signature(self.inner.track).parameters
         self.uses_reid = bool(self.takes_model and getattr(self.inner, 'reid', None))
         self.bridge = _EmbeddingBridge()
@@ -290,7 +298,8 @@ class MMDetTrackerAdapter(DatasetMetaMixin, BaseTracker):
         if self.takes_model:  # SORT/StrongSORT drop these first; doing it here lets the
             keep = inst.bbox_scores > float(self.inner.obj_score_thr)  # embeddings match
         idx = np.flatnonzero(keep)
-        bboxes, scores = inst.bboxes[idx], inst.bbox_scores[idx]
+        bboxes = min_size_boxes(inst.bboxes[idx], self.min_box_size)
+        scores = inst.bbox_scores[idx]
         sample = self._data_sample(bboxes, scores, frame)
         if hasattr(self.inner, 'set_frame_poses'):
             self.inner.set_frame_poses(bboxes, scores, inst.keypoints[idx],
@@ -392,6 +401,25 @@ class MMDetTrackerAdapter(DatasetMetaMixin, BaseTracker):
                 record.status = TrackStatus.LOST
         self.tracks = list(self._records.values())
         self._next_id = self.num_started
+
+
+def min_size_boxes(bboxes: np.ndarray, min_size: float) -> np.ndarray:
+    """``xyxy`` boxes grown about their centres to at least ``min_size`` wide and high.
+
+    Args:
+        bboxes: (N, 4). min_size: pixels.
+
+    Returns:
+        (N, 4) float32 (the same values where the box is big enough).
+    """
+    b = np.array(bboxes, np.float32).reshape(-1, 4)
+    for lo, hi in ((0, 2), (1, 3)):
+        small = b[:, hi] - b[:, lo] < min_size
+        if small.any():
+            centre = (b[small, lo] + b[small, hi]) / 2
+            b[small, lo] = centre - min_size / 2
+            b[small, hi] = centre + min_size / 2
+    return b
 
 
 def _np(x) -> np.ndarray:

@@ -316,3 +316,21 @@ def test_strongsort_starts_on_an_empty_frame():
     ids = [tracker.update(frame, make_instances([pose_at(10 + t, 10), pose_at(150, 20)]))
            .track_ids.tolist() for t in range(4)]
     assert ids[1:] == [ids[1]] * 3 and len(set(ids[1])) == 2
+
+
+@pytest.mark.parametrize('name', ['bytetrack', 'ocsort', 'sort'])
+def test_poses_with_empty_boxes(name):
+    """A pose with one scored joint has a zero-size box; mmdet's Kalman state would get a NaN
+    aspect ratio from it. The adapter gives mmdet a 1-pixel box and returns the pose's own."""
+    tracker = build(CONFIGS[name])
+    tracker.reset()
+    for t in range(6):
+        single = pose_at(300 + t, 50)
+        single[1:] = single[0]  # every joint at the same point
+        inst = make_instances([pose_at(10 + 3 * t, 10), single])
+        inst.bbox_scores = np.array([0.9, 0.9], np.float32)
+        res = tracker.update(None, inst)
+        assert len(res) == 2 and np.isfinite(res.bboxes).all()
+        np.testing.assert_array_equal(res.bboxes, inst.bboxes)
+    assert len(set(res.track_ids.tolist())) == 2
+    assert all(np.isfinite(t.mean).all() for t in tracker.inner.tracks.values())
