@@ -7,7 +7,10 @@
 The checkpoint is loaded strictly: a checkpoint that does not fit the model fails with the
 missing / unexpected / mismatched keys named (``--non-strict`` only warns, as mmengine does).
 Configs that define ``tracking_pipeline`` (video pose tracking) are run through the pipeline on
-their video sequence dataset and report PoseTrack mAP and MOTA.
+their video sequence dataset and report PoseTrack mAP and MOTA; under ``--launcher pytorch``
+(torchrun, ``dist_test.sh``) or ``--launcher slurm`` the videos are sharded over the ranks and
+the metrics computed once on the gathered predictions (identical to one process).
+``--device`` puts every model of a tracking pipeline on that device.
 """
 import argparse
 import os
@@ -18,7 +21,7 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from 
 
 from plugins.utils.cli import (add_common_args, apply_common_args,  # noqa: E402
                                close_distributed, init_cpu_distributed,
-                               load_config)
+                               init_tracking_distributed, load_config)
 
 
 def parse_args(argv=None) -> argparse.Namespace:
@@ -32,6 +35,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--show', action='store_true', help='display visualisations')
     parser.add_argument('--interval', type=int, default=1, help='visualisation interval')
     parser.add_argument('--wait-time', type=float, default=1, help='display wait time (s)')
+    parser.add_argument('--device', help='torch device of every model of a tracking pipeline '
+                        '(e.g. cuda:0; default: the config\'s)')
     parser.add_argument('--non-strict', action='store_true',
                         help='load the checkpoint non-strictly (warn on mismatched keys)')
     add_common_args(parser)
@@ -72,7 +77,11 @@ def main(argv=None) -> dict:
     cfg = merge_args(load_config(args.config, args.cfg_options), args)
     if cfg.get('tracking_pipeline') is not None:
         from plugins.apis import run_tracking_test
-        return run_tracking_test(cfg, args)
+        init_tracking_distributed(args.launcher)
+        try:
+            return run_tracking_test(cfg, args)
+        finally:
+            close_distributed()
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
     init_cpu_distributed(cfg)

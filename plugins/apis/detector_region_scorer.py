@@ -1,15 +1,13 @@
 """Person score of given boxes from a two-stage detector's region classification head."""
-import warnings
 from typing import Optional, Sequence, Union
 
 import numpy as np
 import torch
 from mmengine.config import Config
-from mmengine.dataset import Compose
-from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
 from plugins.registry import POSE_STAGES
+from .person_detector import init_mmdet_detector
 
 
 @POSE_STAGES.register_module()
@@ -23,6 +21,9 @@ class DetectorRegionScorer:
     the person class(es). This is the failure checker of
     :class:`plugins.tracking.region_update_tracker.RegionUpdateTracker`.
 
+    In a pipeline, ``detector=dict(shared='detector')`` scores with the detector stage's
+    already loaded model (one copy of the weights); alone, ``config``/``checkpoint`` load one.
+
     Args:
         config: mmdet config (path, ``Config``, dict or ``'mmdet::...'``), e.g.
             ``'mmdet::faster_rcnn/faster-rcnn_r101_fpn_1x_coco.py'``.
@@ -30,37 +31,33 @@ class DetectorRegionScorer:
         device: torch device.
         person_classes: class names counted as person (looked up in the model's classes; a
             one-class model without class names scores its only class).
+        detector: a built :class:`MMDetPersonDetector` whose model to use instead of
+            ``config``.
     """
 
     def __init__(self,
-                 config: Union[str, Config, dict],
+                 config: Union[None, str, Config, dict] = None,
                  checkpoint: Optional[str] = None,
                  device: str = 'cpu',
-                 person_classes: Sequence[str] = ('person', )) -> None:
-        from mmdet.apis import init_detector
-        from mmdet.utils import get_test_pipeline_cfg
-
-        from plugins.apis.model_config import load_model_config
-
-        cfg = load_model_config(config)
-        # init_detector makes its scope the global default; keep the caller's default instead
-        # (a tracker built later from TRACKERS must not be looked up in mmdet's registries)
-        with warnings.catch_warnings(), DefaultScope.overwrite_default_scope(
-                cfg.get('default_scope', 'mmdet')):
-            warnings.filterwarnings('ignore', message='checkpoint is None')
-            self.model = init_detector(cfg, checkpoint, palette='random', device=device)
-        self.model.eval()
+                 person_classes: Sequence[str] = ('person', ),
+                 detector=None) -> None:
+        if detector is not None:  # the pipeline's detector stage: its loaded model, shared
+            if config is not None:
+                raise ValueError('DetectorRegionScorer: give config or detector, not both')
+            self.model = detector.model
+            self.test_pipeline = detector.test_pipeline
+            classes = list(self.model.dataset_meta.get('classes', ()) or ())
+        elif config is None:
+            raise ValueError('DetectorRegionScorer needs config=... or detector=dict(shared='
+                             "'detector') (the pipeline's detector)")
+        else:
+            self.model, self.test_pipeline, classes = init_mmdet_detector(
+                config, checkpoint, device)
         roi_head = getattr(self.model, 'roi_head', None)
         if roi_head is None or not hasattr(roi_head, 'predict_bbox'):
             raise TypeError(f'DetectorRegionScorer needs a two-stage detector with a roi_head '
                             f'(e.g. Faster R-CNN); {type(self.model).__name__} has none')
         num_classes = int(roi_head.bbox_head.num_classes)
-        classes = list(self.model.dataset_meta.get('classes', ()) or ())
-        if checkpoint is None:
-            try:  # a randomly initialised model follows its config's classes
-                classes = list(cfg.test_dataloader.dataset.metainfo.classes)
-            except (AttributeError, KeyError, TypeError):
-                pass
         if len(classes) == num_classes:
             labels = [i for i, c in enumerate(classes) if c in set(person_classes)]
         elif num_classes == 1:
@@ -71,10 +68,6 @@ class DetectorRegionScorer:
             raise ValueError(f'none of person_classes={tuple(person_classes)} is among the '
                              f'{num_classes} detector classes {tuple(classes)[:10]}')
         self.person_labels = torch.as_tensor(labels, dtype=torch.long)
-        pipeline = [dict(p) for p in get_test_pipeline_cfg(cfg)]
-        pipeline[0] = dict(type='mmdet.LoadImageFromNDArray')
-        with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmdet')):
-            self.test_pipeline = Compose(pipeline)
 
     @torch.no_grad()
     def __call__(self, frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:

@@ -69,33 +69,13 @@ class MMDetPersonDetector:
                  max_persons: Optional[int] = None,
                  low_score_thr: Optional[float] = None,
                  cfg_options: Optional[dict] = None) -> None:
-        from mmdet.apis import init_detector
-        from mmdet.utils import get_test_pipeline_cfg
-
-        cfg = load_model_config(config)
-        if cfg_options:
-            cfg = copy.deepcopy(cfg)
-            cfg.merge_from_dict(cfg_options)
-        # init_detector makes mmdet the global default scope: keep the caller's
-        with warnings.catch_warnings(), DefaultScope.overwrite_default_scope(
-                cfg.get('default_scope', 'mmdet')):
-            warnings.filterwarnings('ignore', message='checkpoint is None')
-            # palette='random' skips building the test dataset just to read its palette
-            self.model = init_detector(cfg, checkpoint, palette='random', device=device)
-        classes = list(self.model.dataset_meta.get('classes', ()))
-        cfg_classes = _config_classes(cfg)
-        if checkpoint is None and cfg_classes:
-            classes = cfg_classes  # a randomly initialised model follows its config's classes
-            self.model.dataset_meta['classes'] = tuple(classes)
+        self.model, self.test_pipeline, classes = init_mmdet_detector(
+            config, checkpoint, device, cfg_options)
         self.person_labels = np.array([i for i, c in enumerate(classes) if c in
                                        set(person_classes)], np.int64)
         if len(self.person_labels) == 0:
             raise ValueError(f'none of person_classes={tuple(person_classes)} is among the '
                              f'detector classes {tuple(classes)[:10]}...')
-        pipeline_cfg = get_test_pipeline_cfg(cfg).copy()
-        pipeline_cfg[0] = dict(type='mmdet.LoadImageFromNDArray')
-        with DefaultScope.overwrite_default_scope(cfg.get('default_scope', 'mmdet')):
-            self.test_pipeline = Compose(pipeline_cfg)
         self.score_thr = float(score_thr)
         self.bbox_extension = float(bbox_extension)
         self.min_box_size = float(min_box_size)
@@ -201,6 +181,46 @@ def detections(bboxes: np.ndarray, bbox_scores: Optional[np.ndarray],
                                                               image_shape)
     low = np.zeros(n, bool) if low_score is None else np.asarray(low_score, bool).reshape(n)
     return InstanceData(bboxes=bboxes, bbox_scores=scores, crop_bboxes=crops, low_score=low)
+
+
+def init_mmdet_detector(config: ConfigType, checkpoint: Optional[str] = None,
+                        device: str = 'cpu', cfg_options: Optional[dict] = None):
+    """Load an mmdet detector and its test pipeline for single ``ndarray`` frames, without
+    changing the caller's default scope (the one person-detector setup of the project).
+
+    Args:
+        config: mmdet config (path, ``Config``, dict or ``'mmdet::...'``).
+        checkpoint: weights (None: random, whose classes follow the config's).
+        device: torch device.
+        cfg_options: merged into the config.
+
+    Returns:
+        ``(model, test_pipeline, classes)``.
+    """
+    from mmdet.apis import init_detector
+    from mmdet.utils import get_test_pipeline_cfg
+
+    cfg = load_model_config(config)
+    if cfg_options:
+        cfg = copy.deepcopy(cfg)
+        cfg.merge_from_dict(cfg_options)
+    scope = cfg.get('default_scope', 'mmdet')
+    # init_detector makes mmdet the global default scope: keep the caller's
+    with warnings.catch_warnings(), DefaultScope.overwrite_default_scope(scope):
+        warnings.filterwarnings('ignore', message='checkpoint is None')
+        # palette='random' skips building the test dataset just to read its palette
+        model = init_detector(cfg, checkpoint, palette='random', device=device)
+    model.eval()
+    classes = list(model.dataset_meta.get('classes', ()) or ())
+    cfg_classes = _config_classes(cfg)
+    if checkpoint is None and cfg_classes:
+        classes = cfg_classes  # a randomly initialised model follows its config's classes
+        model.dataset_meta['classes'] = tuple(classes)
+    pipeline_cfg = [dict(p) for p in get_test_pipeline_cfg(cfg)]
+    pipeline_cfg[0] = dict(type='mmdet.LoadImageFromNDArray')
+    with DefaultScope.overwrite_default_scope(scope):
+        test_pipeline = Compose(pipeline_cfg)
+    return model, test_pipeline, classes
 
 
 def _config_classes(cfg: Config) -> Optional[list]:

@@ -25,6 +25,8 @@ from .person_detector import detections
 INSTANCE_FIELDS = ('keypoints', 'keypoint_scores', 'bboxes', 'bbox_scores')
 #: per-person fields used between the stages of one frame, not reported
 _STAGE_FIELDS = ('crop_bboxes', 'source')
+#: the id of the track whose proposal a pose was estimated in (-1: detector / none)
+TRACK_HINT = 'track_hint'
 
 
 class NonFiniteOutputError(ValueError):
@@ -125,6 +127,8 @@ class PoseTrackingPipeline:
             else:  # compatibility: recover(prev_frame, prev, frame, poses, estimate_poses)
                 self.legacy_recovery = LegacyRecovery(built)
         self.tracker = self.build_stage(tracker)
+        if isinstance(self.tracker, BaseProposalSource):  # e.g. the region-update loop
+            self.proposal_sources.append(self.tracker)
         self.post_processors: List[BasePostProcessor] = [
             self.build_stage(c) for c in (post_processors or [])]
         if getattr(self.tracker, 'has_offline_stage', False):  # compatibility: finalize()
@@ -170,11 +174,16 @@ class PoseTrackingPipeline:
         return stage
 
     def _resolve_shared(self, value):
-        if isinstance(value, dict) and set(value) == {'shared'}:
-            if value['shared'] not in self.models:
-                raise KeyError(f'no shared model {value["shared"]!r}: the pipeline has '
-                               f'{sorted(self.models)} (set them in `models=dict(...)`)')
-            return self.models[value['shared']]
+        """``value`` with every ``dict(shared=name)`` inside it replaced by that model."""
+        if isinstance(value, dict):
+            if set(value) == {'shared'}:
+                if value['shared'] not in self.models:
+                    raise KeyError(f'no shared model {value["shared"]!r}: the pipeline has '
+                                   f'{sorted(self.models)} (set them in `models=dict(...)`)')
+                return self.models[value['shared']]
+            return {k: self._resolve_shared(v) for k, v in value.items()}
+        if isinstance(value, (list, tuple)):
+            return type(value)(self._resolve_shared(v) for v in value)
         return value
 
     # ------------------------------------------------------------------ online API
@@ -182,7 +191,8 @@ class PoseTrackingPipeline:
         """Start a new video: forget tracks, the previous frame and the frame size."""
         self.tracker.reset()
         for stage in (*self.proposal_sources, *self.post_processors):
-            stage.reset()
+            if stage is not self.tracker:
+                stage.reset()
         if self.legacy_recovery is not None:
             self.legacy_recovery.reset()
         if hasattr(self.pose_estimator, 'reset'):
@@ -262,30 +272,37 @@ class PoseTrackingPipeline:
         return FrameContext(index=self.frame_index, image=frame, models=self.models)
 
     def _proposals(self, ctx: FrameContext, bboxes, bbox_scores) -> InstanceData:
-        """Detector stage + proposal sources: ``bboxes``, ``bbox_scores``, ``crop_bboxes``,
-        ``low_score`` and ``source`` (-1: detector, i: ``proposal_sources[i]``)."""
+        """Proposal sources + detector stage: ``bboxes``, ``bbox_scores``, ``crop_bboxes``,
+        ``low_score``, ``track_hint`` and ``source`` (-1: detector, i: ``proposal_sources[i]``).
+        Sources propose first, then say whether the detector must run on this frame."""
         parts = []
+        for i, source in enumerate(self.proposal_sources):
+            prop = source.propose(ctx)
+            n = len(prop.bboxes)
+            part = detections(prop.bboxes, prop.get('bbox_scores'), ctx.shape)
+            if 'crop_bboxes' in prop:
+                part.crop_bboxes = np.asarray(prop.crop_bboxes, np.float32).reshape(n, 4)
+            hint = prop.get(TRACK_HINT)
+            part.set_field(np.full(n, -1, np.int64) if hint is None else
+                           np.asarray(hint, np.int64).reshape(n), TRACK_HINT)
+            part.source = np.full(n, i, np.int64)
+            parts.append(part)
+        det = None
         if bboxes is not None:
-            parts.append(detections(bboxes, bbox_scores, ctx.shape))
+            det = detections(bboxes, bbox_scores, ctx.shape)
         elif self.detector is None:
             if not self.proposal_sources:
                 raise ValueError('this pipeline has no detector: pass the person boxes to '
                                  'step(frame, bboxes=...)')
         elif (not self.proposal_sources or
-              any(s.needs_detector(ctx) for s in self.proposal_sources)):
-            parts.append(self._detect(ctx))
-        if parts:
-            parts[0].source = np.full(len(parts[0]), -1, np.int64)
-        for i, source in enumerate(self.proposal_sources):
-            prop = source.propose(ctx)
-            n = len(prop.bboxes)
-            parts.append(detections(prop.bboxes, prop.get('bbox_scores'), ctx.shape))
-            if 'crop_bboxes' in prop:
-                parts[-1].crop_bboxes = np.asarray(prop.crop_bboxes, np.float32).reshape(n, 4)
-            parts[-1].source = np.full(n, i, np.int64)
-        if not parts:
-            parts.append(detections(np.zeros((0, 4)), None, ctx.shape))
-            parts[0].source = np.zeros(0, np.int64)
+              any([s.needs_detector(ctx) for s in self.proposal_sources])):
+            det = self._detect(ctx)
+        if det is None and not parts:
+            det = detections(np.zeros((0, 4)), None, ctx.shape)
+        if det is not None:
+            det.set_field(np.full(len(det), -1, np.int64), TRACK_HINT)
+            det.source = np.full(len(det), -1, np.int64)
+            parts.insert(0, det)
         props = parts[0] if len(parts) == 1 else InstanceData.cat(parts)
         keep = self._finite_rows('detector', dict(bboxes=props.bboxes,
                                                   bbox_scores=props.bbox_scores))
@@ -312,7 +329,7 @@ class PoseTrackingPipeline:
         same = crops is props.bboxes or np.array_equal(crops, props.bboxes)
         poses = self.pose_estimator(ctx.image, props.bboxes, props.bbox_scores,
                                     crop_bboxes=None if same else crops)
-        for key in ('source', 'low_score'):
+        for key in ('source', 'low_score', TRACK_HINT):
             poses.set_field(np.asarray(props.get(key)), key)
         return poses
 
@@ -330,8 +347,10 @@ class PoseTrackingPipeline:
             tracked = self.tracker.track(ctx, poses)
         else:  # a tracker with its own update(frame, instances)
             tracked = self.tracker.update(ctx.image, poses)
+        tracked = _without(tracked, (TRACK_HINT, ))
         for stage in self.proposal_sources:
-            stage.observe(ctx, tracked)
+            if stage is not self.tracker:
+                stage.observe(ctx, tracked)
         if self.legacy_recovery is not None:
             self.legacy_recovery.observe(ctx, tracked)
         for post in self.post_processors:
@@ -342,7 +361,7 @@ class PoseTrackingPipeline:
 
     def _accept(self, ctx: FrameContext, poses: InstanceData) -> InstanceData:
         if not self.proposal_sources or len(poses) == 0:
-            return _without(poses, _STAGE_FIELDS[1:])
+            return _without(poses, _STAGE_FIELDS)
         source = np.asarray(poses.source)
         keep = np.ones(len(poses), bool)
         for i, stage in enumerate(self.proposal_sources):
@@ -354,7 +373,7 @@ class PoseTrackingPipeline:
                     raise ValueError(f'{type(stage).__name__}.accept returned shape '
                                      f'{mask.shape} for {int(own.sum())} poses')
                 keep[np.flatnonzero(own)[~mask]] = False
-        return _without(poses[keep], _STAGE_FIELDS[1:])
+        return _without(poses[keep], _STAGE_FIELDS)
 
     def _suppress(self, poses: InstanceData) -> InstanceData:
         """Pose NMS on the confident poses; low-score ones pass by it (for the tracker)."""

@@ -43,20 +43,15 @@ def build_tracking_pipeline(cfg: Config, pose_checkpoint: Optional[str] = None,
 
 
 def with_device(pipeline_cfg: dict, device: str) -> dict:
-    """``pipeline_cfg`` with ``device`` set on the pipeline and on every stage and shared
-    model config that names a device of its own."""
-    out = dict(pipeline_cfg, device=device)
-    for key, value in pipeline_cfg.items():
-        if isinstance(value, dict) and key == 'models':
-            out[key] = {name: _set_device(m, device) for name, m in value.items()}
-        elif isinstance(value, (dict, list, tuple)):
-            out[key] = _set_device(value, device)
-    return out
+    """``pipeline_cfg`` with ``device`` set on the pipeline and on every (nested) stage and
+    shared-model config that names a device of its own (the others get the pipeline's)."""
+    return dict(_set_device(pipeline_cfg, device), device=device)
 
 
 def _set_device(value, device):
     if isinstance(value, dict):
-        return {k: device if k == 'device' else v for k, v in value.items()}
+        return {k: device if k == 'device' else _set_device(v, device)
+                for k, v in value.items()}
     if isinstance(value, (list, tuple)):
         return [_set_device(v, device) for v in value]
     return value

@@ -180,8 +180,9 @@ def _as_video_frame(item, index: int, video_name: str) -> VideoFrame:
 
 # ---------------------------------------------------------------------------------- sinks
 class PoseTrackJsonSink:
-    """PoseTrack18 prediction JSON per video, valid on disk after every frame; at the end the
-    post-processors' edits are applied in one pass over the written file.
+    """PoseTrack18 prediction JSON per video, valid on disk after every frame (eval's
+    :class:`PoseTrackJsonWriter`, O(1) per frame); at the end the post-processors' edits are
+    applied in one streaming pass over the written file (:func:`apply_track_edits`).
 
     Args:
         out_dir: folder of ``<video>.json``.
@@ -207,10 +208,14 @@ class PoseTrackJsonSink:
         self.categories = keypoint_categories(video.dataset_meta)
         self._writer = PoseTrackJsonWriter(self.path, is_prediction=True,
                                            categories=self.categories,
-                                           flush_every=self.flush_every)
+                                           flush_every=self.flush_every,
+                                           reserve_frames=video.num_frames or 0)
+        self._frame_index: Dict[int, int] = {}  # runner index -> recorded frame index
 
     def write(self, index, image, result, info) -> None:
         info = {k: info[k] for k in ('image_id', 'file_name', 'frame_index', 'width', 'height')}
+        if int(info['frame_index']) != index:
+            self._frame_index[index] = int(info['frame_index'])
         self._writer.add_instances(keypoints=result.keypoints,
                                    keypoint_scores=result.keypoint_scores,
                                    track_ids=result.track_ids, bboxes=result.get('bboxes'),
@@ -222,7 +227,12 @@ class PoseTrackJsonSink:
         self._writer.close()
         self._writer = None
         if edits is not None and not edits.is_identity:
-            apply_edits_to_json(self.path, edits, self.categories)
+            from plugins.datasets.posetrack_json import apply_track_edits
+            if edits.inserted and self._frame_index:  # keys: the frame indices on file
+                edits = TrackEdits(edits.id_map, edits.dropped,
+                                   {self._frame_index.get(i, i): p
+                                    for i, p in edits.inserted.items()})
+            apply_track_edits(self.path, edits)
         if edits is not None and self.done_marker:
             with open(done_path(self.path), 'w') as f:
                 f.write('done\n')
@@ -231,26 +241,6 @@ class PoseTrackJsonSink:
 def done_path(json_path: str) -> str:
     """The marker written next to a finished video's JSON."""
     return osp.splitext(json_path)[0] + '.done'
-
-
-def apply_edits_to_json(path: str, edits: TrackEdits, categories: List[dict]) -> None:
-    """Rewrite a prediction file with ``edits`` applied frame by frame (atomic replace)."""
-    from plugins.datasets.posetrack_json import PoseTrackJsonWriter, load_posetrack_video
-    video = load_posetrack_video(path)
-    tmp = f'{path}.rewrite.tmp'
-    with PoseTrackJsonWriter(tmp, is_prediction=True, categories=categories,
-                             flush_every=len(video.frames) + 1) as writer:
-        for position, frame in enumerate(video.frames):
-            inst = frame.to_instances()
-            if 'track_ids' not in inst:
-                inst.track_ids = np.asarray(frame.track_ids, np.int64)
-            out = edits.apply(position, inst)
-            writer.add_instances(image_id=frame.image_id, file_name=frame.file_name,
-                                 frame_index=frame.frame_index, keypoints=out.keypoints,
-                                 keypoint_scores=out.keypoint_scores, track_ids=out.track_ids,
-                                 bboxes=out.get('bboxes'), bbox_scores=out.get('bbox_scores'),
-                                 width=frame.width, height=frame.height)
-    os.replace(tmp, path)
 
 
 class RenderSink:

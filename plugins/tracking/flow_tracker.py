@@ -35,6 +35,8 @@ class FlowTracker(OKSTracker):
         missing_frame: ``'oks'`` or ``'error'`` (see above).
         metainfo, sigmas, match_threshold, assignment, max_age, min_keypoint_score, area_mode:
             as :class:`OKSTracker` (default assignment here is ``'greedy'``).
+        **kwargs: lifecycle options of :class:`BaseTracker` (``num_tentatives``,
+            ``ended_history``).
     """
 
     def __init__(self,
@@ -48,7 +50,8 @@ class FlowTracker(OKSTracker):
                  assignment: str = 'greedy',
                  max_age: int = 1,
                  min_keypoint_score: float = 0.0,
-                 area_mode: str = 'mean') -> None:
+                 area_mode: str = 'mean',
+                 **kwargs) -> None:
         if flow_method not in FLOW_METHODS:
             raise ValueError(f'flow_method must be one of {FLOW_METHODS}, got {flow_method!r}')
         if not flow_downscale >= 1:
@@ -61,7 +64,7 @@ class FlowTracker(OKSTracker):
         self.missing_frame = missing_frame
         super().__init__(metainfo=metainfo, sigmas=sigmas, match_threshold=match_threshold,
                          assignment=assignment, max_age=max_age,
-                         min_keypoint_score=min_keypoint_score, area_mode=area_mode)
+                         min_keypoint_score=min_keypoint_score, area_mode=area_mode, **kwargs)
 
     def reset(self) -> None:
         """Forget tracks and the previous frame."""

@@ -23,15 +23,18 @@ class IoUTracker(BaseTracker):
         assignment: ``'greedy'``, ``'hungarian'`` or ``'sequential'``.
         max_age: frames a track may go unmatched and still be continued.
         min_keypoint_score: unused by IoU (kept for a uniform config interface).
+        **kwargs: lifecycle options of :class:`BaseTracker` (``num_tentatives``,
+            ``ended_history``).
     """
 
     def __init__(self,
                  match_threshold: float = 0.3,
                  assignment: str = 'greedy',
                  max_age: int = 1,
-                 min_keypoint_score: float = 0.0) -> None:
+                 min_keypoint_score: float = 0.0,
+                 **kwargs) -> None:
         super().__init__(match_threshold=match_threshold, assignment=assignment,
-                         max_age=max_age, min_keypoint_score=min_keypoint_score)
+                         max_age=max_age, min_keypoint_score=min_keypoint_score, **kwargs)
 
     def similarity(self, tracks: List[Track], instances: InstanceData,
                    frame: Optional[np.ndarray]) -> np.ndarray:

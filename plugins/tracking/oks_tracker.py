@@ -38,6 +38,8 @@ class OKSTracker(DatasetMetaMixin, BaseTracker):
             (mmpose: 0, every joint counts).
         area_mode: OKS scale: ``'mean'`` of the two box areas (mmpose's ``oks_iou``) or
             ``'track'`` (the track's box area, COCO's ground-truth-scale convention).
+        **kwargs: lifecycle options of :class:`BaseTracker` (``num_tentatives``,
+            ``ended_history``).
     """
 
     def __init__(self,
@@ -47,13 +49,14 @@ class OKSTracker(DatasetMetaMixin, BaseTracker):
                  assignment: str = 'sequential',
                  max_age: int = 1,
                  min_keypoint_score: float = 0.0,
-                 area_mode: str = 'mean') -> None:
+                 area_mode: str = 'mean',
+                 **kwargs) -> None:
         if area_mode not in ('mean', 'track'):
             raise ValueError(f"area_mode must be 'mean' or 'track', got {area_mode!r}")
         self._init_sigmas(metainfo, sigmas)
         self.area_mode = area_mode
         super().__init__(match_threshold=match_threshold, assignment=assignment,
-                         max_age=max_age, min_keypoint_score=min_keypoint_score)
+                         max_age=max_age, min_keypoint_score=min_keypoint_score, **kwargs)
 
     def reference_poses(self, tracks: List[Track], instances: InstanceData,
                         frame: Optional[np.ndarray]) -> np.ndarray:

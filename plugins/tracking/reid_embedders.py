@@ -49,8 +49,28 @@ def l2_normalize(x: np.ndarray) -> np.ndarray:
     return np.divide(x, norm, out=np.zeros_like(x), where=norm > 0)
 
 
+class Embedder(BaseModule):
+    """Interface of the embedders: ``embedder(frame, bboxes) -> (N, D)``."""
+
+    @torch.no_grad()
+    def forward(self, frame: np.ndarray, bboxes: np.ndarray) -> np.ndarray:
+        """Embed the boxes of one frame.
+
+        Args:
+            frame: (H, W, 3) BGR uint8 image.
+            bboxes: (N, 4) ``xyxy`` boxes.
+
+        Returns:
+            (N, D) float32 unit vectors.
+        """
+        return self.embed(frame, np.asarray(bboxes, np.float32).reshape(-1, 4))
+
+    def embed(self, frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        raise NotImplementedError
+
+
 @MODELS.register_module()
-class ColorHistogramEmbedder(BaseModule):
+class ColorHistogramEmbedder(Embedder):
     """Appearance embedding from HSV colour histograms of horizontal stripes of the box.
 
     Each box is resampled to ``crop_size``, converted to HSV, and every stripe (head-to-feet
@@ -87,18 +107,8 @@ class ColorHistogramEmbedder(BaseModule):
         """Embedding length."""
         return int(np.prod(self.bins)) * self.num_stripes
 
-    @torch.no_grad()
-    def forward(self, frame: np.ndarray, bboxes: np.ndarray) -> np.ndarray:
-        """Embed the boxes of one frame.
-
-        Args:
-            frame: (H, W, 3) BGR uint8 image.
-            bboxes: (N, 4) ``xyxy`` boxes.
-
-        Returns:
-            (N, D) float32 unit vectors.
-        """
-        boxes = np.asarray(bboxes, np.float32).reshape(-1, 4)
+    def embed(self, frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        """(N, D) unit vectors of the (N, 4) float32 boxes (see :meth:`Embedder.forward`)."""
         n = len(boxes)
         if n == 0:
             return np.zeros((0, self.dim), np.float32)
@@ -124,7 +134,7 @@ class ColorHistogramEmbedder(BaseModule):
 
 
 @MODELS.register_module()
-class CropFeatureEmbedder(BaseModule):
+class CropFeatureEmbedder(Embedder):
     """Appearance embedding from a configurable backbone applied to the person crops.
 
     Crops are resampled to ``input_size`` in one batched ``roi_align``, normalised with
@@ -174,18 +184,8 @@ class CropFeatureEmbedder(BaseModule):
         self.to(device)
         self.eval()
 
-    @torch.no_grad()
-    def forward(self, frame: np.ndarray, bboxes: np.ndarray) -> np.ndarray:
-        """Embed the boxes of one frame.
-
-        Args:
-            frame: (H, W, 3) BGR uint8 image.
-            bboxes: (N, 4) ``xyxy`` boxes.
-
-        Returns:
-            (N, D) float32 unit vectors.
-        """
-        boxes = np.asarray(bboxes, np.float32).reshape(-1, 4)
+    def embed(self, frame: np.ndarray, boxes: np.ndarray) -> np.ndarray:
+        """(N, D) unit vectors of the (N, 4) float32 boxes (see :meth:`Embedder.forward`)."""
         device = self.mean.device
         crops = crop_boxes(frame, boxes, self.input_size)
         if self.to_rgb:

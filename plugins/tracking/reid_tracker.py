@@ -44,6 +44,8 @@ class ReIDTracker(DatasetMetaMixin, BaseTracker):
         assignment: ``'hungarian'``, ``'greedy'`` or ``'sequential'``.
         max_age: frames a track may be unmatched and still be re-identified.
         min_keypoint_score: joints below it are left out of the OKS.
+        **kwargs: lifecycle options of :class:`BaseTracker` (``num_tentatives``,
+            ``ended_history``).
     """
 
     def __init__(self,
@@ -57,7 +59,8 @@ class ReIDTracker(DatasetMetaMixin, BaseTracker):
                  match_threshold: float = 0.5,
                  assignment: str = 'hungarian',
                  max_age: int = 30,
-                 min_keypoint_score: float = 0.0) -> None:
+                 min_keypoint_score: float = 0.0,
+                 **kwargs) -> None:
         if geometry not in (None, 'iou', 'oks'):
             raise ValueError(f"geometry must be None, 'iou' or 'oks', got {geometry!r}")
         if not 0 <= geometry_weight <= 1:
@@ -78,7 +81,7 @@ class ReIDTracker(DatasetMetaMixin, BaseTracker):
         else:
             self._sigmas_configured = True  # no OKS: the layout is not needed
         super().__init__(match_threshold=match_threshold, assignment=assignment,
-                         max_age=max_age, min_keypoint_score=min_keypoint_score)
+                         max_age=max_age, min_keypoint_score=min_keypoint_score, **kwargs)
 
     def reset(self) -> None:
         """Forget all tracks and the current frame's embeddings."""

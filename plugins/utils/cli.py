@@ -97,3 +97,49 @@ def close_distributed() -> None:
         dist.barrier()
         dist.destroy_process_group()
         gc.collect()
+
+
+def init_tracking_distributed(launcher: str) -> None:
+    """Join the process group of a tracking run (``tools/test.py`` on a tracking config).
+
+    ``'pytorch'`` (torchrun, ``dist_test.sh``) reads ``RANK`` / ``WORLD_SIZE`` /
+    ``MASTER_ADDR`` / ``MASTER_PORT``; ``'slurm'`` (``srun``) derives them from
+    ``SLURM_PROCID`` / ``SLURM_NTASKS`` / ``SLURM_NODELIST`` (``MASTER_PORT`` default 29500).
+    With CUDA mmengine's ``init_dist`` is used (NCCL); without, a gloo group.
+
+    Raises:
+        RuntimeError: the launcher's environment variables are missing.
+    """
+    import torch
+    import torch.distributed as dist
+    if launcher == 'none' or (dist.is_available() and dist.is_initialized()):
+        return
+    if torch.cuda.is_available():
+        from mmengine.dist import init_dist
+        init_dist(launcher)
+        return
+    if launcher == 'slurm':
+        missing = [k for k in ('SLURM_PROCID', 'SLURM_NTASKS') if k not in os.environ]
+        if missing:
+            raise RuntimeError(f'--launcher slurm needs srun\'s environment; missing {missing}')
+        os.environ.setdefault('RANK', os.environ['SLURM_PROCID'])
+        os.environ.setdefault('WORLD_SIZE', os.environ['SLURM_NTASKS'])
+        os.environ.setdefault('LOCAL_RANK', os.environ.get('SLURM_LOCALID', '0'))
+        os.environ.setdefault('MASTER_PORT', '29500')
+        if 'MASTER_ADDR' not in os.environ:
+            import subprocess
+            nodes = os.environ.get('SLURM_NODELIST', '127.0.0.1')
+            try:
+                first = subprocess.check_output(['scontrol', 'show', 'hostnames', nodes],
+                                                text=True).split()[0]
+            except (OSError, subprocess.CalledProcessError, IndexError):
+                first = nodes.split(',')[0]
+            os.environ['MASTER_ADDR'] = first
+    elif launcher != 'pytorch':
+        raise ValueError(f'tracking runs support --launcher none|pytorch|slurm, got {launcher}')
+    missing = [k for k in ('RANK', 'WORLD_SIZE', 'MASTER_ADDR', 'MASTER_PORT')
+               if k not in os.environ]
+    if missing:
+        raise RuntimeError(f'--launcher {launcher} needs the launcher environment; missing '
+                           f'{missing} (use torchrun / tools/dist_test.sh or srun)')
+    dist.init_process_group(backend='gloo')

@@ -215,3 +215,89 @@ def test_region_tracker_with_detector_scorer(scorer):
                                   failure_threshold=0.0))
     ids = [lenient.update(f, instances([p])).track_ids.tolist() for f in frames]
     assert ids == [[0], [0]]
+
+
+# ---------------------------------------------------------------- the loop in the pipeline
+class CountingDetector:
+    """A detector stage that finds every person of the scripted video; counts its calls."""
+
+    bbox_extension = 1.0
+
+    def __init__(self, seq):
+        self.seq, self.calls, self.t = seq, [], -1
+
+    def __call__(self, frame):
+        index = next(i for i, (f, _, _) in enumerate(self.seq) if f is frame)
+        self.calls.append(index)
+        poses = self.seq[index][1]
+        boxes = (np.stack([np.r_[p.min(0), p.max(0)] for p in poses]).astype(np.float32)
+                 if poses else np.zeros((0, 4), np.float32))
+        return boxes, np.ones(len(boxes), np.float32)
+
+
+@TRACKERS.register_module(force=True)
+class UnitPoses:
+    """Pose stage: the scripted pose whose box centre is nearest the crop's (a perfect
+    estimator on this video), scores 1."""
+
+    dataset_meta = dict(num_keypoints=17, sigmas=np.full(17, 0.1))
+
+    def __init__(self):
+        self.poses = []
+
+    def __call__(self, frame, bboxes, bbox_scores=None, crop_bboxes=None):
+        b = np.asarray(bboxes, np.float32).reshape(-1, 4)
+        out = []
+        for box in b:
+            centre = (box[:2] + box[2:]) / 2
+            dist = [np.abs((p.min(0) + p.max(0)) / 2 - centre).sum() for p in self.poses]
+            out.append(self.poses[int(np.argmin(dist))] if dist else np.zeros((17, 2)))
+        return InstanceData(keypoints=np.asarray(out, np.float32).reshape(-1, 17, 2),
+                            keypoint_scores=np.ones((len(b), 17), np.float32), bboxes=b,
+                            bbox_scores=np.ones(len(b), np.float32)
+                            if bbox_scores is None else np.asarray(bbox_scores, np.float32))
+
+
+def test_pipeline_runs_the_region_loop_and_calls_the_detector_only_when_needed():
+    """The paper's loop: poses come from the regions; the detector runs on frame 0 (nobody
+    tracked), when a region fails its check (frame 6: A vanished) and every detect_every
+    frames (new people: B enters at frame 3, found at frame 4)."""
+    from plugins.apis import PoseTrackingPipeline
+    seq = video()
+    scorer = WhiteFractionScorer()
+    pipe = PoseTrackingPipeline(
+        pose_estimator=dict(type='UnitPoses'), pose_nms=dict(type='OKSNMS', threshold=0.5),
+        tracker=dict(type='RegionUpdateTracker', failure_scorer=scorer,
+                     failure_threshold=0.4, max_age=3, detect_every=4))
+    pipe.detector = CountingDetector(seq)
+    ids = []
+    for frame, poses, names in seq:
+        pipe.pose_estimator.poses = poses
+        out = pipe.step(frame)
+        by_x = {n: p[:, 0].min() for n, p in zip(names, poses)}
+        got = {}
+        for n, x in by_x.items():
+            i = int(np.argmin(np.abs(out.keypoints[:, :, 0].min(1) - x)))
+            got[n] = int(out.track_ids[i])
+        ids.append(got)
+        assert 'track_hint' not in out and 'source' not in out
+    assert pipe.detector.calls == [0, 4, 6, 8]  # 6: A failed; 8: the interval finds A again
+    assert {ids[t]['A'] for t in range(6)} == {0}
+    assert {ids[t]['B'] for t in range(4, 12)} == {1}
+    assert {ids[t]['A'] for t in range(8, 12)} == {2}
+    assert pipe.tracker.detector_frames == pipe.detector.calls
+
+
+def test_region_scorer_shares_the_pipelines_detector(tmp_path):
+    """The failure checker reuses the detector stage's loaded model: one copy."""
+    from mmengine.config import Config
+    from plugins.apis import PoseTrackingPipeline
+    cfg_file = tmp_path / 'det.py'
+    Config(tiny_faster_rcnn_config().to_dict()).dump(str(cfg_file))
+    pipe = PoseTrackingPipeline(
+        pose_estimator=dict(type='UnitPoses'),
+        detector=dict(config=str(cfg_file), checkpoint=None, score_thr=0.0),
+        tracker=dict(type='RegionUpdateTracker', failure_scorer=dict(
+            type='DetectorRegionScorer', detector=dict(shared='detector'))))
+    assert pipe.tracker.failure_scorer.model is pipe.detector.model
+    assert pipe.tracker in pipe.proposal_sources
