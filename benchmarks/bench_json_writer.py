@@ -37,11 +37,40 @@ def make_frame(i: int, persons: int, rng: np.random.Generator) -> FrameAnnotatio
         bbox_scores=np.ones(persons, np.float32), width=1920, height=1080)
 
 
+def rewrite_baseline(pool, frames: int, tmp: str) -> np.ndarray:
+    """Per-frame time of the previous writer: cached serialised pieces, the whole file written
+    to a temporary file and renamed after every frame."""
+    import json
+
+    from plugins.datasets.posetrack_json import frame_to_json, posetrack18_categories
+    from plugins.utils.atomic_file import atomic_open
+    head = '{"categories":' + json.dumps(posetrack18_categories(), separators=(',', ':'))
+    images, anns = [], []
+    times = np.zeros(frames)
+    path = osp.join(tmp, 'baseline.json')
+    for i in range(frames):
+        f = pool[i % len(pool)]
+        frame = FrameAnnotation(**{**f.__dict__, 'image_id': i, 'frame_index': i,
+                                   'file_name': f'video/{i:06d}.jpg'})
+        t0 = time.perf_counter()
+        img, a = frame_to_json(frame, True)
+        images.append(json.dumps(img, separators=(',', ':')))
+        anns.extend(json.dumps(x, separators=(',', ':')) for x in a)
+        with atomic_open(path, 'w') as out:
+            out.write(head + ',"images":[' + ','.join(images) + '],"annotations":[' +
+                      ','.join(anns) + ']}')
+        times[i] = time.perf_counter() - t0
+    return times
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('--frames', type=int, default=20000)
     parser.add_argument('--persons', type=int, default=10)
     parser.add_argument('--window', type=int, default=200)
+    parser.add_argument('--baseline', type=int, default=2000,
+                        help='also time the previous writer (whole file rewritten through a '
+                        'temporary file after every frame) up to this many frames (0: skip)')
     args = parser.parse_args()
     rng = np.random.default_rng(0)
     pool = [make_frame(0, args.persons, rng) for _ in range(16)]
@@ -67,6 +96,13 @@ def main() -> None:
             print(f'{c:8d} | {1e3 * w.mean():13.3f} | {1e3 * w.max():8.2f}')
         print(f'all {args.frames} frames: mean {1e3 * times.mean():.3f} ms/frame (doubling '
               'rewrites included)')
+        if args.baseline:
+            base = rewrite_baseline(pool, min(args.baseline, args.frames), tmp)
+            print(f'previous writer (whole file rewritten per frame), same frames:')
+            for c in checkpoints:
+                if c <= len(base):
+                    w = base[max(0, c - args.window):c]
+                    print(f'{c:8d} | {1e3 * w.mean():13.3f} | {1e3 * w.max():8.2f}')
         edits = SimpleNamespace(id_map={t: t + 1000 for t in range(args.persons)},
                                 dropped={1000}, inserted={})
         t0 = time.perf_counter()

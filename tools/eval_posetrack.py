@@ -27,6 +27,8 @@ import os.path as osp
 import sys
 from typing import List, Optional, Sequence
 
+import numpy as np
+
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a clone too
 
 from plugins.datasets.posetrack_json import VideoAnnotation, load_posetrack_video  # noqa
@@ -100,6 +102,24 @@ def reorder_keypoints(video: VideoAnnotation, names: Sequence[str], source: str)
     video.categories = [dict(video.categories[0], keypoints=list(names))]
 
 
+def check_finite(video: VideoAnnotation, source: str) -> None:
+    """Raise naming file, frame, person and field where keypoints or scores are NaN / inf
+    (the evaluation would otherwise treat them silently as missing joints)."""
+    for f in video.frames:
+        if not f.num_persons:
+            continue
+        for name, arr in (('keypoints', f.keypoints), ('scores' if video.is_prediction else
+                                                       'keypoints (visibility)',
+                                                       f.keypoint_scores)):
+            bad = ~np.isfinite(arr.reshape(f.num_persons, -1))
+            if bad.any():
+                j, k = (int(x) for x in np.argwhere(bad)[0])
+                raise ValueError(f'{source}: frame {f.frame_index} ({f.file_name}), person {j} '
+                                 f'(track_id {int(f.track_ids[j])}): field {name!r} holds '
+                                 f'{arr.reshape(f.num_persons, -1)[j, k]} (value {k}); '
+                                 'NaN / inf are not valid coordinates or scores')
+
+
 def keypoint_names(gt_videos: Sequence[VideoAnnotation], dataset_info: Optional[str]) -> list:
     """Keypoint names from a dataset_info config, else from the first ground-truth file."""
     if dataset_info:
@@ -117,11 +137,14 @@ def main(argv: Optional[Sequence[str]] = None) -> PoseTrackResult:
     gt_files = list_gt_files(args.gt, args.mode)
     pred_files = match_prediction_files(gt_files, args.pred)
     gts = [load_posetrack_video(f) for f in gt_files]
+    for f, gt in zip(gt_files, gts):
+        check_finite(gt, f)
     names = keypoint_names(gts, args.dataset_info)
     preds = []
     for gt_file, pred_file, gt in zip(gt_files, pred_files, gts):
         reorder_keypoints(gt, names, gt_file)
         pred = load_posetrack_video(pred_file)
+        check_finite(pred, pred_file)
         reorder_keypoints(pred, names, pred_file)
         preds.append(pred)
     extra = sorted(set(os.listdir(args.pred)) - {osp.basename(f) for f in gt_files})

@@ -1,4 +1,5 @@
-"""PoseTrack evaluation: per-joint AP and MOTA equal to the official tool (``poseval``).
+"""PoseTrack evaluation: per-joint AP and MOTA equal to the official tool (``poseval``), and
+keypoint HOTA as the PoseTrack21 kit defines it (``metrics=('map', 'mota', 'hota')``).
 
 * :func:`evaluate_posetrack` -- function-level API (videos in, :class:`PoseTrackResult` out);
   every evaluation number of the project comes from it.

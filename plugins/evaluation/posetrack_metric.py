@@ -1,9 +1,9 @@
-"""PoseTrack pose-estimation AP and tracking MOTA as an mmengine metric (``test_evaluator``)."""
+"""PoseTrack pose-estimation AP, tracking MOTA and keypoint HOTA as an mmengine metric
+(``test_evaluator``)."""
 import os.path as osp
 from collections import defaultdict
 from typing import Any, Dict, List, Optional, Sequence
 
-import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
@@ -19,7 +19,8 @@ from .posetrack_gt_folder import frames_with_ground_truth, prediction_record_fro
 
 @METRICS.register_module()
 class PoseTrackMetric(BaseMetric):
-    """PoseTrack multi-person pose estimation (per-joint AP) and tracking (MOTA) metric.
+    """PoseTrack multi-person pose estimation (per-joint AP) and tracking (MOTA, keypoint HOTA)
+    metric.
 
     Computes exactly what the official PoseTrack evaluation (``poseval``) defines, see
     :func:`plugins.evaluation.functional.evaluate_posetrack`; ``mode='poseval'`` also
@@ -55,7 +56,9 @@ class PoseTrackMetric(BaseMetric):
 
     Returns (``compute_metrics``):
         ``AP_Head`` ... ``AP_Ankle``, ``mAP``, ``MOTA_Head`` ... ``MOTA_Ankle``, ``MOTA``,
-        ``MOTP``, ``Precision``, ``Recall``, ``IDSW`` (tracking keys only with track ids).
+        ``MOTP``, ``Precision``, ``Recall``, ``IDSW`` (tracking keys only with track ids); with
+        ``'hota'`` also ``HOTA``, ``HOTA_Head`` ... ``HOTA_Ankle``, ``DetA``, ``AssA``,
+        ``LocA``, ``DetRe``, ``DetPr``, ``AssRe``, ``AssPr``.
     """
 
     default_prefix: Optional[str] = 'posetrack'

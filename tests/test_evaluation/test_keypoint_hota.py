@@ -169,3 +169,15 @@ def test_eval_tool_writes_hota_keys(tmp_path):
     assert res['LocA'] == pytest.approx(100.0)
     assert res['mAP'] == pytest.approx(100.0)
     assert 'MOTA' in res and 'per_joint_hota' in res
+
+
+def test_kit_counts_a_frame_with_a_box_only_person_as_having_ground_truth():
+    """PoseTrack21 small persons (no joints) keep the kit from its empty-frame rule."""
+    frames = [gt_frame(0, [(1, (10.0, 50.0))]), gt_frame(1, [(1, (20.0, 50.0))]),
+              gt_frame(2, [(2, (200.0, 50.0))], visible=np.zeros((1, 3)))]
+    gt = video(frames)
+    pred = video([pred_frame(0, [(5, pose(10.0, 50.0), 0.9)]),
+                  pred_frame(1, [(5, pose(20.0, 50.0), 0.9)]),
+                  pred_frame(2, [(5, pose(30.0, 50.0), 0.9)])], prediction=True)
+    k = hota(gt, pred, mode='poseval').summary()
+    assert k['DetA'] == pytest.approx(100 * 2 / 3)  # FP 1 (the frame's), not 3

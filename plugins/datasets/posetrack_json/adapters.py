@@ -33,7 +33,7 @@ def prediction_video(gt: VideoAnnotation, results: dict) -> VideoAnnotation:
             is_labeled=True, keypoints=res.keypoints, keypoint_scores=res.keypoint_scores,
             track_ids=res.track_ids, bboxes=res.bboxes,
             head_bboxes=np.full((len(res), 4), np.nan, np.float32),
-            bbox_scores=res.bbox_scores, **common))
+            bbox_scores=res.get('bbox_scores', None), **common))
     return VideoAnnotation(name=gt.name, frames=frames, categories=gt.categories,
                            is_prediction=True)
 

@@ -86,8 +86,9 @@ def parse_posetrack_video(data: dict, name: str, source: str = '<dict>') -> Vide
             raise PoseTrackFormatError(f'{where} must be an object')
         if 'image_id' not in ann:
             raise PoseTrackFormatError(f'{where}: missing field \'image_id\'')
-        if 'keypoints' not in ann:
-            raise PoseTrackFormatError(f'{where}: missing field \'keypoints\'')
+        if 'keypoints' not in ann and not ann.get('bbox'):
+            raise PoseTrackFormatError(f'{where}: missing field \'keypoints\' (and no '
+                                       '\'bbox\' of a person without keypoints)')
         by_image.setdefault(int(ann['image_id']), []).append(ann)
 
     frames: List[FrameAnnotation] = []
@@ -120,27 +121,32 @@ def _parse_frame(img: dict, persons: List[dict], pos: int, num_k: int, is_predic
     kpts = np.zeros((n, num_k, 2), np.float32)
     scores = np.zeros((n, num_k), np.float32)
     track_ids = np.full(n, -1, np.int64)
+    person_ids = np.full(n, -1, np.int64)
     bboxes = np.zeros((n, 4), np.float32)
     heads = np.full((n, 4), np.nan, np.float32)
     bbox_scores = np.ones(n, np.float32)
     for j, ann in enumerate(persons):
-        where = f'{source}: annotation id={ann.get("id", "?")} (image_id={img["id"]})'
-        flat = np.asarray(ann['keypoints'], dtype=np.float32).reshape(-1)
+        where = (f'{source}: frame {frame_index_of_image(img, pos)} ({img["file_name"]}), '
+                 f'annotation id={ann.get("id", "?")} (image_id={img["id"]})')
+        if ann.get('keypoints') is None:  # PoseTrack21: box of a small person, no keypoints
+            flat = np.zeros(3 * num_k, np.float32)
+        else:
+            flat = _float_array(ann['keypoints'], 'keypoints', where)
         if flat.size != 3 * num_k:
             raise PoseTrackFormatError(f'{where}: field \'keypoints\' has {flat.size} values, '
                                        f'expected 3 * {num_k}')
         kv = flat.reshape(num_k, 3)
         kpts[j] = kv[:, :2]
         if is_prediction:
-            s = np.asarray(ann.get('scores') or kv[:, 2], dtype=np.float32).reshape(-1)
+            s = _float_array(ann.get('scores') or kv[:, 2], 'scores', where)
             if s.size != num_k:
                 raise PoseTrackFormatError(f'{where}: field \'scores\' has {s.size} values, '
                                            f'expected {num_k}')
             scores[j] = s
         else:
             scores[j] = kv[:, 2]
-        if ann.get('track_id') is not None:
-            track_ids[j] = int(ann['track_id'])
+        track_ids[j] = _int_field(ann, 'track_id', where)
+        person_ids[j] = _int_field(ann, 'person_id', where)
         if ann.get('bbox') is not None and len(ann['bbox']):
             bboxes[j] = _xywh_to_xyxy(ann['bbox'], f'{where}: field \'bbox\'')
         else:
@@ -157,7 +163,33 @@ def _parse_frame(img: dict, persons: List[dict], pos: int, num_k: int, is_predic
         track_ids=track_ids, bboxes=bboxes, head_bboxes=heads,
         ignore_regions=_parse_ignore_regions(img, f'{source}: images[{pos}]'),
         bbox_scores=bbox_scores, width=int(img.get('width', 0) or 0),
-        height=int(img.get('height', 0) or 0), extra=extra)
+        height=int(img.get('height', 0) or 0), extra=extra, person_ids=person_ids)
+
+
+def _float_array(value: Any, key: str, where: str) -> np.ndarray:
+    """A flat float32 array of a numeric list field (error naming the field otherwise)."""
+    try:
+        return np.asarray(value, dtype=np.float32).reshape(-1)
+    except (TypeError, ValueError):
+        raise PoseTrackFormatError(f'{where}: field {key!r} must be a list of numbers, got '
+                                   f'{str(value)[:80]}') from None
+
+
+def _int_field(ann: dict, key: str, where: str) -> int:
+    """An integer id field (-1 when absent); a non-integer value is an error naming it."""
+    value = ann.get(key)
+    if value is None:
+        return -1
+    if isinstance(value, bool) or not isinstance(value, (int, float, str)):
+        raise PoseTrackFormatError(f'{where}: field {key!r} must be an integer, got {value!r}')
+    try:
+        as_float = float(value)
+    except ValueError:
+        raise PoseTrackFormatError(f'{where}: field {key!r} must be an integer, got '
+                                   f'{value!r}') from None
+    if not np.isfinite(as_float) or as_float != int(as_float):
+        raise PoseTrackFormatError(f'{where}: field {key!r} must be an integer, got {value!r}')
+    return int(as_float)
 
 
 def load_posetrack_video(path: PathLike) -> VideoAnnotation:

@@ -33,6 +33,8 @@ class FrameAnnotation:
         width: Image width in pixels (0 if unknown).
         height: Image height in pixels (0 if unknown).
         extra: Other keys of the ``images`` entry, kept to write them back unchanged.
+        person_ids: (N,) int64 identities across videos (PoseTrack21's ``person_id``; -1 where
+            a file has none).
     """
 
     image_id: int
@@ -49,6 +51,7 @@ class FrameAnnotation:
     width: int = 0
     height: int = 0
     extra: Dict[str, Any] = field(default_factory=dict)
+    person_ids: Optional[np.ndarray] = None
 
     def __post_init__(self) -> None:
         self.keypoints = np.asarray(self.keypoints, dtype=np.float32)
@@ -70,6 +73,10 @@ class FrameAnnotation:
             self.bbox_scores = np.ones(n, dtype=np.float32)
         self.bbox_scores = _as_shape(self.bbox_scores, (n,), np.float32, 'bbox_scores',
                                      self.file_name)
+        if self.person_ids is None:
+            self.person_ids = np.full(n, -1, np.int64)
+        self.person_ids = _as_shape(self.person_ids, (n,), np.int64, 'person_ids',
+                                    self.file_name)
         self.ignore_regions = [np.asarray(p, dtype=np.float32).reshape(-1, 2)
                                for p in self.ignore_regions]
 

@@ -74,6 +74,8 @@ def frame_to_json(frame: FrameAnnotation, is_prediction: bool) -> tuple:
             id=int(frame.image_id) * 100 + j, image_id=int(frame.image_id), category_id=1,
             track_id=int(frame.track_ids[j]), keypoints=[_r(x) for x in flat],
             scores=[_r(x) for x in s] if is_prediction else [])
+        if frame.person_ids is not None and frame.person_ids[j] >= 0:
+            ann['person_id'] = int(frame.person_ids[j])
         box = frame.bboxes[j]
         if np.all(np.isfinite(box)):
             ann['bbox'] = _xyxy_to_xywh(box)

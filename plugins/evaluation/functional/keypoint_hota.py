@@ -29,7 +29,7 @@ from typing import Dict
 import numpy as np
 
 from .flatten_videos import FlatVideos
-from .hota import ALPHAS, HOTA_ARRAY_FIELDS, HotaSums, hota_matches, hota_sums
+from .hota import HOTA_ARRAY_FIELDS, HotaSums, hota_matches, hota_sums
 
 #: Summary keys of keypoint HOTA (percent, averaged over thresholds).
 HOTA_KEYS = ('HOTA', 'DetA', 'AssA', 'LocA', 'DetRe', 'DetPr', 'AssRe', 'AssPr')
@@ -61,7 +61,7 @@ def _dense_ids(video: np.ndarray, track: np.ndarray) -> np.ndarray:
 
 def keypoint_hota(fv: FlatVideos, dist: np.ndarray, pair_gt: np.ndarray,
                   pair_pred: np.ndarray, dist_thresh: float = 0.5,
-                  mode: str = 'default') -> Dict[str, object]:
+                  mode: str = 'default', alignment_weighted: bool = False) -> Dict[str, object]:
     """Per-joint and total keypoint HOTA of flattened videos (see the module doc).
 
     Args:
@@ -71,6 +71,8 @@ def keypoint_hota(fv: FlatVideos, dist: np.ndarray, pair_gt: np.ndarray,
         pair_gt: (Q,) ground-truth person of each pair. pair_pred: (Q,) predicted person.
         dist_thresh: Distance in head sizes where the similarity reaches 0.
         mode: ``'default'`` or ``'poseval'`` (the PoseTrack21 kit's numbers).
+        alignment_weighted: Match by HOTA's ``alignment * similarity`` (box HOTA, trackeval)
+            instead of the similarity (the kit); for comparisons with trackeval.
 
     Returns:
         ``dict(alphas=(A,), per_alpha={field: (A, J)}, per_joint={field: (J,)} (mean over
@@ -105,7 +107,7 @@ def keypoint_hota(fv: FlatVideos, dist: np.ndarray, pair_gt: np.ndarray,
     c_gt, c_pr = o_row[pair_gt[q], k], h_row[pair_pred[q], k]
     ok = (c_gt >= 0) & (c_pr >= 0)
     mg, mp, ms = hota_matches(o_cell, o_id, h_cell, h_id, c_gt[ok], c_pr[ok], sim[q, k][ok],
-                              alignment_weighted=False)
+                              alignment_weighted=alignment_weighted)
     # groups: (video, joint) so that the kit's per-video Total can be formed
     n_groups = n_videos * n_joints
     sums = hota_sums(o_video * n_joints + o_joint, o_id, h_video * n_joints + h_joint, h_id,
@@ -121,8 +123,14 @@ def keypoint_hota(fv: FlatVideos, dist: np.ndarray, pair_gt: np.ndarray,
                                    np.nonzero(g_present)[1]), 1)
         np.add.at(p_frame_joints, (pr.frame[np.nonzero(p_present)[0]],
                                    np.nonzero(p_present)[1]), 1)
-        g_persons = np.bincount(gt.frame[g_present.any(1)], minlength=n_frames)
-        p_persons = np.bincount(pr.frame[p_present.any(1)], minlength=n_frames)
+        # persons the kit keeps: all, except in frames with ignore regions, where a person
+        # without a joint left (outside the regions, coordinates > 0) is removed
+        def persons(poses, present):
+            keep = np.where(fv.frame_has_ignore[poses.frame], present.any(1), True)
+            return np.bincount(poses.frame[keep], minlength=n_frames)
+
+        g_persons = persons(gt, g_present)
+        p_persons = persons(pr, p_present)
         seq_g = sums.num_gt.reshape(n_videos, n_joints)
         seq_p = sums.num_pred.reshape(n_videos, n_joints)
         for f in np.flatnonzero((g_persons == 0) | (p_persons == 0)):
