@@ -170,8 +170,11 @@ def markdown(files: List[str]) -> str:
                          key=lambda p: order.index(p) if p in order else len(order))
         names = [n for n in TRACKER_SPECS if any(k.startswith(n + '|') for k in runs)]
         seeds = sorted({int(k.split('|')[2]) for k in runs})
-        lines.append(f'### {table["dataset"]} ({len(seeds)} seed(s): '
-                     f'{", ".join(map(str, seeds))}; plain / with interpolation)\n')
+        # only seeds measured for every tracker and preset (a table of one protocol)
+        seeds = [s for s in seeds if all(f'{n}|{p}|{s}' in runs for n in names
+                                         for p in presets)] or seeds[:1]
+        lines.append(f'### {table["dataset"]} (mean over seed(s) {", ".join(map(str, seeds))};'
+                     ' each cell: as tracked / with interpolation)\n')
         head = '| tracker | ' + ' | '.join(
             f'{p} {m}' for p in presets for m in ('MOTA', 'HOTA', 'IDSW')) + ' |'
         lines.append(head)
