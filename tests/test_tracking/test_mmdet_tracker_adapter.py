@@ -334,3 +334,22 @@ def test_poses_with_empty_boxes(name):
         np.testing.assert_array_equal(res.bboxes, inst.bboxes)
     assert len(set(res.track_ids.tolist())) == 2
     assert all(np.isfinite(t.mean).all() for t in tracker.inner.tracks.values())
+
+
+def test_named_configs_merge_into_a_pipeline_config(repo_root, tmp_path):
+    """The docs' recipe: a pipeline base + a tracker config + the interpolation config."""
+    from mmengine.config import Config
+    base = repo_root / 'configs' / '_base_'
+    cfg_file = tmp_path / 'track_bytetrack.py'
+    cfg_file.write_text(
+        f"_base_ = ['{base}/pipelines/topdown_oks_tracking.py', "
+        f"'{base}/trackers/bytetrack.py', '{base}/trackers/interpolation.py']\n"
+        "tracking_pipeline = dict(detector=dict(low_score_thr=0.1),\n"
+        "                         tracker=dict(_delete_=True, **_base_.tracker),\n"
+        "                         post_processors=_base_.post_processors)\n")
+    cfg = Config.fromfile(str(cfg_file)).tracking_pipeline
+    assert cfg.tracker.to_dict() == Config.fromfile(
+        str(base / 'trackers' / 'bytetrack.py')).tracker.to_dict()
+    assert cfg.post_processors[0]['type'] == 'TrackletInterpolation'
+    tracker = TRACKERS.build(cfg.tracker.to_dict())
+    assert tracker.accepts_low_score and type(tracker.inner).__name__ == 'ByteTracker'
