@@ -169,12 +169,13 @@ def markdown(files: List[str]) -> str:
         presets = sorted(dict.fromkeys(k.split('|')[1] for k in runs),
                          key=lambda p: order.index(p) if p in order else len(order))
         names = [n for n in TRACKER_SPECS if any(k.startswith(n + '|') for k in runs)]
-        seeds = sorted({int(k.split('|')[2]) for k in runs})
-        # only seeds measured for every tracker and preset (a table of one protocol)
-        seeds = [s for s in seeds if all(f'{n}|{p}|{s}' in runs for n in names
-                                         for p in presets)] or seeds[:1]
-        lines.append(f'### {table["dataset"]} (mean over seed(s) {", ".join(map(str, seeds))};'
-                     ' each cell: as tracked / with interpolation)\n')
+        all_seeds = sorted({int(k.split('|')[2]) for k in runs})
+        # per preset, the seeds measured for every tracker (one protocol per column)
+        seeds = {p: [s for s in all_seeds if all(f'{n}|{p}|{s}' in runs for n in names)]
+                 or all_seeds[:1] for p in presets}
+        used = '; '.join(f'{p}: {", ".join(map(str, seeds[p]))}' for p in presets)
+        lines.append(f'### {table["dataset"]} (mean over seeds {used}; each cell: as '
+                     'tracked / with interpolation)\n')
         head = '| tracker | ' + ' | '.join(
             f'{p} {m}' for p in presets for m in ('MOTA', 'HOTA', 'IDSW')) + ' |'
         lines.append(head)
@@ -182,7 +183,7 @@ def markdown(files: List[str]) -> str:
         for name in names:
             cells = []
             for p in presets:
-                got = [runs[f'{name}|{p}|{s}'] for s in seeds if f'{name}|{p}|{s}' in runs]
+                got = [runs[f'{name}|{p}|{s}'] for s in seeds[p] if f'{name}|{p}|{s}' in runs]
                 for m, fmt in (('MOTA', '{:.1f}'), ('HOTA', '{:.1f}'), ('IDSW', '{:.1f}')):
                     if not got:
                         cells.append('-')
