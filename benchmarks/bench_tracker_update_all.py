@@ -5,7 +5,9 @@ of constant density, shuffled per frame. Trackers that read pixels get a texture
 ``--frame-size`` that moves with the crowd (flow, Re-ID's colour histograms, StrongSORT's
 embedder); the correspondence tracker runs its network with random weights (its speed does not
 depend on the weights), on the tiny synthetic configuration. Times are the best of
-``--repeats`` runs over the whole sequence (``reset()`` excluded), in ms per frame.
+``--repeats`` runs over the whole sequence (``reset()`` excluded), in ms per frame of process
+CPU time (``time.process_time``: on a shared, loaded machine wall-clock times of the same run
+varied 3-5x; CPU time counts every thread of the process, e.g. OpenCV's).
 
     python benchmarks/bench_tracker_update_all.py [--frames 50] [--repeats 2]
         [--persons 5 20 50] [--trackers IoU ByteTrack ...]
@@ -72,10 +74,10 @@ def best_time(tracker, frames, images, repeats):
     best = np.inf
     for _ in range(repeats):
         tracker.reset()
-        start = time.perf_counter()
+        start = time.process_time()
         for f, img in zip(frames, images):
             tracker.update(img, f)
-        best = min(best, time.perf_counter() - start)
+        best = min(best, time.process_time() - start)
     return 1000 * best / len(frames)
 
 
@@ -89,7 +91,7 @@ def main() -> None:
     args = p.parse_args()
     names = args.trackers or list(CONFIGS)
     print(f'{args.frames} frames, best of {args.repeats}, frames {args.frame_size[0]}x'
-          f'{args.frame_size[1]} for pixel trackers; ms per frame')
+          f'{args.frame_size[1]} for pixel trackers; CPU ms per frame')
     print('| tracker | ' + ' | '.join(f'{n} persons' for n in args.persons) + ' |')
     print('|---|' + '---:|' * len(args.persons))
     seqs = {n: make_sequence(n, args.frames) for n in args.persons}
