@@ -58,6 +58,7 @@ TRACKER_SPECS = {
     'StrongSORT (no appearance)': (T + 'strongsort.py', dict(embedder=None), False),
     'StrongSORT': (T + 'strongsort.py', {}, True),
     'pose-aware ByteTrack': (T + 'pose_bytetrack.py', {}, False),
+    'pose-aware ByteTrack (OKS + IoU)': (T + 'pose_bytetrack_oks_iou.py', {}, False),
 }
 
 
