@@ -269,7 +269,8 @@ def test_clear_errors():
 def test_named_configs_build_and_track(repo_root):
     from mmengine.config import Config
     seq = random_sequence(num_frames=10, seed=1)
-    for name in ('sort', 'bytetrack', 'ocsort', 'strongsort', 'pose_bytetrack'):
+    for name in ('sort', 'bytetrack', 'ocsort', 'strongsort', 'pose_bytetrack',
+                 'pose_bytetrack_oks_iou'):
         cfg = Config.fromfile(str(repo_root / 'configs/_base_/trackers' / f'{name}.py'))
         tracker = TRACKERS.build(dict(cfg.tracker.to_dict(), metainfo=POSETRACK_METAINFO))
         tracker.reset()
