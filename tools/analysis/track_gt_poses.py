@@ -14,6 +14,13 @@ Example::
         --pred work_dirs/track_gt/oks_medium --head-size-fallback head_segment
     python tools/analysis/track_gt_poses.py --gt GT --tracker IoUTracker \\
         --tracker-options assignment=hungarian --degrade light --out PRED
+    python tools/analysis/track_gt_poses.py --gt GT --tracker configs/_base_/trackers/bytetrack.py \\
+        --post-process configs/_base_/trackers/interpolation.py --degrade medium --out PRED
+
+Post-processors (``--post-process``: registered types such as ``TrackletInterpolation`` or
+``.py`` configs holding ``post_processors = [...]``; a tracker config's own
+``post_processors`` list is used too) observe every tracked frame and their edits are applied
+before writing, as the video runner does.
 
 The ground truth is only read, never rewritten: ground truth without head boxes (Bonn
 PoseTrack) is scored with the metric's ``head_size_fallback='head_segment'``.
@@ -38,8 +45,9 @@ import plugins  # noqa: E402,F401  (registers the trackers)
 from plugins.datasets.posetrack_json import (VideoAnnotation,  # noqa: E402
                                              dump_posetrack_video, iter_video_files,
                                              load_posetrack_video, prediction_video)
-from plugins.registry import TRACKERS  # noqa: E402
+from plugins.registry import POST_PROCESSORS, TRACKERS  # noqa: E402
 from plugins.tracking.base_tracker import BaseTracker  # noqa: E402
+from plugins.tracking.track_edits import TrackEdits  # noqa: E402
 from plugins.tracking.pose_degradation import (DEGRADATION_PRESETS,  # noqa: E402
                                                PoseDegradation)
 
@@ -56,6 +64,9 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
                    'a .py config holding `tracker = dict(...)` or `tracking_pipeline.tracker`')
     p.add_argument('--tracker-options', nargs='+', action=DictAction, default={},
                    help='tracker arguments, e.g. assignment=hungarian max_age=3')
+    p.add_argument('--post-process', nargs='+', default=[],
+                   help='post-processors applied per video, in order: registered types '
+                   '(TrackletInterpolation, AFLink) or .py configs with `post_processors`')
     p.add_argument('--degrade', default='medium', choices=sorted(DEGRADATION_PRESETS),
                    help='degradation preset (plugins/tracking/pose_degradation.py)')
     p.add_argument('--degrade-options', nargs='+', action=DictAction, default={},
@@ -104,13 +115,45 @@ def tracker_config(spec: str, options: Dict, metainfo: Optional[str]) -> dict:
     return tcfg
 
 
+def post_processor_configs(specs: List[str], tracker_spec: str) -> List[dict]:
+    """Post-processor configs: the tracker config file's ``post_processors`` (or
+    ``tracking_pipeline.post_processors``) followed by those named by ``specs``.
+
+    Args:
+        specs: registered type names or ``.py`` configs with ``post_processors = [...]``.
+        tracker_spec: the ``--tracker`` argument.
+
+    Returns:
+        A list of config dicts for ``POST_PROCESSORS.build``.
+    """
+    def from_file(path: str) -> List[dict]:
+        cfg = Config.fromfile(path)
+        items = cfg.get('post_processors')
+        if items is None and 'tracking_pipeline' in cfg:
+            items = cfg.tracking_pipeline.get('post_processors')
+        return [i.to_dict() if hasattr(i, 'to_dict') else dict(i) for i in (items or [])]
+
+    out = from_file(tracker_spec) if tracker_spec.endswith('.py') else []
+    for spec in specs:
+        if spec.endswith('.py'):
+            items = from_file(spec)
+            if not items:
+                raise ValueError(f'{spec}: no `post_processors` list in config')
+            out.extend(items)
+        else:
+            if POST_PROCESSORS.get(spec) is None:
+                raise ValueError(f'unknown post-processor {spec!r}')
+            out.append(dict(type=spec))
+    return out
+
+
 def video_seed(seed: int, name: str) -> np.random.Generator:
     """A generator seeded by the global seed and the video name (order-independent)."""
     return np.random.default_rng([int(seed), zlib.crc32(name.encode())])
 
 
 def track_video(video: VideoAnnotation, tracker: BaseTracker, degradation: PoseDegradation,
-                seed: int) -> VideoAnnotation:
+                seed: int, post_processors=()) -> VideoAnnotation:
     """Degrade and track the labeled frames of one video.
 
     Args:
@@ -118,6 +161,8 @@ def track_video(video: VideoAnnotation, tracker: BaseTracker, degradation: PoseD
         tracker: the tracker (reset here).
         degradation: how to degrade the poses.
         seed: global seed (combined with the video name).
+        post_processors: built post-processors (reset here), chained in order; they observe
+            each tracked frame (by its position in the video) and their edits are applied.
 
     Returns:
         The predictions: one frame per ground-truth frame (unlabeled frames empty).
@@ -129,9 +174,18 @@ def track_video(video: VideoAnnotation, tracker: BaseTracker, degradation: PoseD
     degraded = degradation([video.frames[i].to_instances() for i in labeled],
                            video_seed(seed, video.name), extent=extent)
     tracker.reset()
+    for post in post_processors:
+        post.reset()
     by_index = {}
     for i, det in zip(labeled, degraded):
         by_index[i] = tracker.update(None, det)
+        for post in post_processors:
+            post.observe(i, by_index[i])
+    if post_processors:
+        edits = TrackEdits()
+        for post in post_processors:
+            edits = post.finalize(edits)
+        by_index = {i: edits.apply(i, r) for i, r in by_index.items()}
     return prediction_video(video, by_index)
 
 
@@ -146,6 +200,8 @@ def main(argv: Optional[List[str]] = None) -> dict:
                                 + (f' named {args.videos}' if args.videos else ''))
     tcfg = tracker_config(args.tracker, args.tracker_options, args.metainfo)
     tracker = TRACKERS.build(tcfg)
+    pcfgs = post_processor_configs(args.post_process, args.tracker)
+    posts = [POST_PROCESSORS.build(c) for c in pcfgs]
     degradation = PoseDegradation.from_preset(args.degrade, **(args.degrade_options or {}))
     out_dir = Path(args.out)
     out_dir.mkdir(parents=True, exist_ok=True)
@@ -153,13 +209,13 @@ def main(argv: Optional[List[str]] = None) -> dict:
     totals = dict(videos=0, frames=0, persons=0, tracks=0)
     for path in files:
         video = load_posetrack_video(path)
-        pred = track_video(video, tracker, degradation, args.seed)
+        pred = track_video(video, tracker, degradation, args.seed, posts)
         dump_posetrack_video(pred, out_dir / path.name)
         totals['videos'] += 1
         totals['frames'] += sum(f.is_labeled for f in pred.frames)
         totals['persons'] += sum(f.num_persons for f in pred.frames)
-        totals['tracks'] += len(tracker.tracks)
-    summary = dict(tracker=tcfg, degrade=args.degrade, degradation=vars_of(degradation),
+        totals['tracks'] += int(tracker.num_started)
+    summary = dict(tracker=tcfg, post_processors=pcfgs, degrade=args.degrade, degradation=vars_of(degradation),
                    seed=args.seed, gt=str(args.gt), out=str(out_dir),
                    seconds=round(time.perf_counter() - start, 3), **totals)
     if args.summary:
