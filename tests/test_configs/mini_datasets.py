@@ -55,6 +55,10 @@ def make_synthetic_mini(layout: str, out: Path, in_process: bool = True) -> Path
             '--workers', '1', '--seed', '0', *MINI_ARGS[layout]]
     if in_process:
         import importlib.util
+
+        # the tool binds a bare ``plugins`` package when none is loaded (fast start-up); in a
+        # test process the real one (registrations, checkpoint safe globals) must come first
+        import plugins  # noqa: F401
         spec = importlib.util.spec_from_file_location('_make_synthetic', MAKE_SYNTHETIC)
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)
