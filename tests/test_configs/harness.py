@@ -526,11 +526,15 @@ def video_folder(root: Path) -> Path:
     return folders[0]
 
 
-def run_tracking(path: Path, cfg, roots, cache, ckpt_dir, work: Path, record: dict) -> None:
+def run_tracking(path: Path, cfg, roots, cache, ckpt_dir, work: Path, record: dict,
+                 device: Optional[str] = None) -> None:
     """tools/test.py on the mini videos (mAP + MOTA), again with ground-truth boxes when the
-    pipeline has a detector, and tools/track.py on one video."""
+    pipeline has a detector, and tools/track.py on one video (``device``: the pipeline's
+    device, e.g. ``cuda:0`` in tools/gpu_check.sh; the config's own when ``None``)."""
     where = rel(path)
     opts = overrides(path, cfg, roots, cache, ckpt_dir, train=False)
+    if device:
+        opts['tracking_pipeline.device'] = device
     record['overrides'] = sorted(opts)
     layout = 'posetrack18'
     if _has(cfg, 'test_dataloader', 'test_evaluator'):
@@ -563,7 +567,8 @@ def run_tracking(path: Path, cfg, roots, cache, ckpt_dir, work: Path, record: di
     ckpt_opts = {k: v for k, v in opts.items() if k.startswith('tracking_pipeline.')}
     with step(record, 'tools/track.py', path):
         stats = tool('tools/track.py').main([str(video), '--pipeline', str(path), '--out',
-                                             str(out), '--cfg-options', *as_cli(ckpt_opts)])
+                                             str(out), *(['--device', device] if device else []),
+                                             '--cfg-options', *as_cli(ckpt_opts)])
     n = len([f for f in video.iterdir() if f.suffix == '.jpg'])
     if stats['frames'] != n:
         raise HarnessError(f'{where}: tools/track.py tracked {stats["frames"]} of {n} frames')
@@ -638,8 +643,12 @@ def run_base(path: Path, configs: Sequence[Path], record: dict) -> None:
 
 
 def run_config(path: Path, roots, cache, ckpt_dir, work: Path,
-               configs: Optional[Sequence[Path]] = None) -> dict:
-    """Run one config end to end; returns its record (steps with CPU seconds, metrics)."""
+               configs: Optional[Sequence[Path]] = None, device: Optional[str] = None) -> dict:
+    """Run one config end to end; returns its record (steps with CPU seconds, metrics).
+
+    ``device`` goes to tracking pipelines (models train where mmengine puts them: the GPU when
+    torch sees one).
+    """
     configs = all_configs() if configs is None else configs
     cfg = load(path)
     kind = runner_for(path, cfg, configs)
@@ -649,7 +658,7 @@ def run_config(path: Path, roots, cache, ckpt_dir, work: Path,
         if kind == 'model':
             run_model(path, cfg, roots, cache, ckpt_dir, work, record)
         elif kind == 'tracking':
-            run_tracking(path, cfg, roots, cache, ckpt_dir, work, record)
+            run_tracking(path, cfg, roots, cache, ckpt_dir, work, record, device=device)
         elif kind == 'tracker':
             run_tracker(path, cfg, roots, cache, ckpt_dir, work, record)
         elif kind == 'metainfo':
