@@ -16,13 +16,14 @@ ROOT = HERE.parents[1]
 
 def _prepare_synthetic(root: Path) -> None:
     """The data preparation the project READMEs list before training on data/synthetic:
-    RMPE's simulated detections (projects/rmpe/README.md)."""
-    tool = ROOT / 'projects' / 'rmpe' / 'tools' / 'simulate_detections.py'
-    if tool.is_file():
-        import harness
-        mod = harness.tool('projects/rmpe/tools/simulate_detections.py')
-        mod.main([str(root / 'annotations' / 'val.json'),
-                  str(root / 'rmpe' / 'val_simulated_detections.json')])
+    RMPE's detection simulation and DPG fitting (projects/rmpe/README.md)."""
+    import harness
+    if (ROOT / 'projects/rmpe/tools/prepare_synthetic.py').is_file():
+        harness.tool('projects/rmpe/tools/prepare_synthetic.py').main([str(root)])
+    elif (ROOT / 'projects/rmpe/tools/simulate_detections.py').is_file():
+        harness.tool('projects/rmpe/tools/simulate_detections.py').main(
+            [str(root / 'annotations' / 'val.json'),
+             str(root / 'rmpe' / 'val_simulated_detections.json')])
 
 
 @pytest.fixture(scope='session')

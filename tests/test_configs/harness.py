@@ -13,6 +13,8 @@ that new configs are picked up), :func:`runner_for` picks what a user runs with 
   ``tools/track.py`` on one mini video;
 - ``tracker`` (only ``tracker = dict(...)``): ``benchmarks/bench_correspondence_tracking.py``
   (degraded ground-truth poses + frames) on the mini synthetic videos;
+- ``post_processor`` (only ``post_processors = [...]``): ``tools/analysis/track_gt_poses.py
+  --post-process CONFIG`` on the mini PoseTrack18 videos;
 - ``metainfo`` (``dataset_info``): parsed by mmpose's ``parse_pose_metainfo``, every field
   sized to the keypoints;
 - ``base`` (a config with nothing runnable of its own): at least one config inheriting it
@@ -54,7 +56,8 @@ DATA_LAYOUTS = {
 CACHE_PREFIX = 'data/cache/'
 #: top-level keys whose values a run reads (others are config-file variables)
 RUN_KEYS = ('model', 'train_dataloader', 'val_dataloader', 'test_dataloader', 'val_evaluator',
-            'test_evaluator', 'load_from', 'tracking_pipeline', 'tracker', 'custom_hooks')
+            'test_evaluator', 'load_from', 'tracking_pipeline', 'tracker', 'post_processors',
+            'custom_hooks')
 LOADERS = ('train_dataloader', 'val_dataloader', 'test_dataloader')
 
 
@@ -110,7 +113,8 @@ def children_of(configs: Sequence[Path]) -> Dict[Path, List[Path]]:
 
 # ------------------------------------------------------------------------------ classification
 def runner_for(path: Path, cfg=None, configs: Optional[Sequence[Path]] = None) -> str:
-    """``'model'``, ``'tracking'``, ``'tracker'``, ``'metainfo'`` or ``'base'``.
+    """``'model'``, ``'tracking'``, ``'tracker'``, ``'post_processor'``, ``'metainfo'`` or
+    ``'base'``.
 
     Raises:
         NoRunner: naming the config when none fits.
@@ -122,6 +126,8 @@ def runner_for(path: Path, cfg=None, configs: Optional[Sequence[Path]] = None) -
         return 'model'
     if isinstance(cfg.get('tracker'), dict) and 'type' in cfg.tracker:
         return 'tracker'
+    if cfg.get('post_processors'):
+        return 'post_processor'
     if 'dataset_info' in cfg and cfg.get('model') is None:
         return 'metainfo'
     kids = children_of(configs if configs is not None else all_configs())
@@ -600,6 +606,30 @@ def run_tracker(path: Path, cfg, roots, cache, ckpt_dir, work: Path, record: dic
     record['test_metrics'] = {k: round(float(v), 4) for k, v in res.items()}
 
 
+def run_post_processor(path: Path, cfg, roots, cache, ckpt_dir, work: Path,
+                       record: dict) -> None:
+    """tools/analysis/track_gt_poses.py (degraded ground truth, OKS tracker) with the config's
+    post-processors, on the mini PoseTrack18 videos."""
+    from mmengine.config import Config
+    opts = overrides(path, cfg, roots, cache, ckpt_dir, train=False)
+    record['overrides'] = sorted(opts)
+    work.mkdir(parents=True, exist_ok=True)
+    derived = work / f'{path.stem}.py'
+    merged = Config.fromfile(str(path))
+    merged.merge_from_dict(opts)
+    merged.dump(str(derived))
+    with step(record, 'tools/analysis/track_gt_poses.py --post-process', path):
+        totals = tool('tools/analysis/track_gt_poses.py').main(
+            ['--gt', str(roots['posetrack18'] / 'annotations' / 'val'), '--tracker',
+             'OKSTracker', '--post-process', str(derived), '--out', str(work / 'pred')])
+    preds = sorted((work / 'pred').glob('*.json'))
+    gts = sorted((roots['posetrack18'] / 'annotations' / 'val').glob('*.json'))
+    if [p.name for p in preds] != [g.name for g in gts]:
+        raise HarnessError(f'{rel(path)}: predictions {[p.name for p in preds]} for videos '
+                           f'{[g.name for g in gts]}')
+    record['track'] = {k: v for k, v in (totals or {}).items() if isinstance(v, (int, float))}
+
+
 def run_metainfo(path: Path, cfg, record: dict) -> None:
     """mmpose parses the dataset_info; every per-keypoint field has K entries."""
     import numpy as np
@@ -661,6 +691,8 @@ def run_config(path: Path, roots, cache, ckpt_dir, work: Path,
             run_tracking(path, cfg, roots, cache, ckpt_dir, work, record, device=device)
         elif kind == 'tracker':
             run_tracker(path, cfg, roots, cache, ckpt_dir, work, record)
+        elif kind == 'post_processor':
+            run_post_processor(path, cfg, roots, cache, ckpt_dir, work, record)
         elif kind == 'metainfo':
             run_metainfo(path, cfg, record)
         else:

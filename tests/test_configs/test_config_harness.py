@@ -32,7 +32,7 @@ def test_there_are_configs():
 @pytest.mark.parametrize('path', CONFIGS, ids=[harness.rel(p) for p in CONFIGS])
 def test_every_config_has_a_runner(path):
     assert harness.runner_for(path, configs=CONFIGS) in (
-        'model', 'tracking', 'tracker', 'metainfo', 'base')
+        'model', 'tracking', 'tracker', 'post_processor', 'metainfo', 'base')
 
 
 def test_a_config_without_runner_fails(tmp_path):

@@ -28,6 +28,8 @@ derived from it) pointed elsewhere:
     annotations/mpii_{train,val}.json   one entry per person: joints (16 MPII joints), joints_vis,
                                         center (1-based pixels), scale (height / 200 px)
     annotations/mpii_gt_val.mat         headboxes_src (2, 2, N), jnt_missing, pos_gt_src
+    person_detection_results/mpii_val_detections.json   detection results (image_id = the
+                                        integer stem of the image name, as mmpose's MPII ids)
 
 ``synthetic`` is the project's own layout (:func:`plugins.datasets.synthetic.writer.write_split`).
 
@@ -70,6 +72,7 @@ MPII_KEYPOINT_NAMES: List[str] = [
 
 COCO_DET_FILE = 'person_detection_results/COCO_val2017_detections_AP_H_56_person.json'
 POSETRACK18_DET_FILE = 'annotations/posetrack18_val_human_detections.json'
+MPII_DET_FILE = 'person_detection_results/mpii_val_detections.json'
 
 
 @dataclass
@@ -323,14 +326,16 @@ def write_posetrack18_layout(out_dir, train_videos: int, val_videos: int,
 
 
 # ---------------------------------------------------------------------------------------- MPII
-def _mpii_entries(out: Path, rendered, start: int) -> Tuple[list, list]:
-    entries, heads = [], []
+def _mpii_entries(out: Path, rendered, start: int) -> Tuple[list, list, list, dict]:
+    entries, heads, info, boxes = [], [], [], {}
     index = start
     for _, _, frames in rendered:
         for data, frame in frames:
             index += 1
             image = f'{index:09d}.jpg'
             _write_bytes(out / 'images' / image, data)
+            info.append((index, int(frame.width), int(frame.height)))
+            boxes[index] = frame.bboxes
             for j in range(frame.num_persons):
                 vis = frame.keypoint_scores[j] > 0
                 box = frame.bboxes[j]
@@ -346,7 +351,7 @@ def _mpii_entries(out: Path, rendered, start: int) -> Tuple[list, list]:
                     scale=round(float(box[3] - box[1]) / 200.0, 6),
                     center=[round(float(centre[0]) + 1, 3), round(float(centre[1]) + 1, 3)]))
                 heads.append(frame.head_bboxes[j])
-    return entries, heads
+    return entries, heads, info, boxes
 
 
 def write_mpii_layout(out_dir, train_videos: int, val_videos: int, cfg: SyntheticVideoConfig,
@@ -354,20 +359,24 @@ def write_mpii_layout(out_dir, train_videos: int, val_videos: int, cfg: Syntheti
     """Write synthetic frames as an MPII single-person dataset in mmpose's layout.
 
     Returns:
-        Counts: ``train_persons``, ``val_persons``, ``images``.
+        Counts: ``train_persons``, ``val_persons``, ``images``, ``detections``.
     """
     from scipy.io import savemat
     out = Path(out_dir)
     counts = dict(images=0)
     for split, n in (('train', train_videos), ('val', val_videos)):
         rendered = _render_split(split, n, cfg, seed, MPII_KEYPOINT_NAMES, workers, jpeg_quality)
-        entries, heads = _mpii_entries(out, rendered, SPLIT_CODES[split] * 10_000_000)
+        entries, heads, info, boxes = _mpii_entries(out, rendered,
+                                                    SPLIT_CODES[split] * 10_000_000)
         _write_json(out / 'annotations' / f'mpii_{split}.json', entries)
         counts[f'{split}_persons'] = len(entries)
         counts['images'] += len({e['image'] for e in entries})
         if split == 'val':
             write_mpii_gt_mat(out / 'annotations' / 'mpii_gt_val.mat', entries,
                               np.asarray(heads, np.float64).reshape(-1, 4), savemat)
+            dets = simulated_detections(info, boxes, seed + 1)
+            _write_json(out / MPII_DET_FILE, dets)
+            counts['detections'] = len(dets)
     return counts
 
 
