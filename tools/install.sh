@@ -78,7 +78,7 @@ fi
 
 stamp_of() {  # variant
   cat requirements/build.txt requirements/runtime.txt requirements/tests.txt \
-      tools/install.sh setup.py | sha256sum | cut -d' ' -f1
+      requirements/tests-nodeps.txt tools/install.sh setup.py | sha256sum | cut -d' ' -f1
   echo "MMCV_OPS=$1"
 }
 STAMP_FILE="$VENV/.posetrack-install-stamp"
@@ -154,6 +154,7 @@ echo "[install] compiled wheels + runtime requirements"
   "$CACHE"/xtcocotools-"$XTCOCO_VERSION"-*.whl
 "${PIP[@]}" install -q --find-links "$CACHE" -r requirements/runtime.txt -r requirements/tests.txt
 "${PIP[@]}" install -q --no-deps "mmpose==$MMPOSE_VERSION"
+"${PIP[@]}" install -q --no-deps -r requirements/tests-nodeps.txt
 "${PIP[@]}" install -q --no-deps --no-build-isolation -e .
 
 "$VPY" - <<'EOF'
