@@ -710,7 +710,7 @@ def run_config(path: Path, roots, cache, ckpt_dir, work: Path,
 # ------------------------------------------------------------------------------ test layout
 NUM_PARTS = 4
 FAST_MARKERS = ('synthetic', 'configs/examples/', 'configs/demo/', 'configs/_base_/datasets/',
-                '/_base_/synthetic')
+                'configs/_base_/trackers/', '/_base_/synthetic')
 
 
 def is_slow(path: Path) -> bool:

@@ -125,6 +125,14 @@ def _render_split(split: str, num_videos: int, cfg: SyntheticVideoConfig, seed: 
         return pool.map(_render, tasks, chunksize=1)
 
 
+def _split_cfg(cfg: SyntheticVideoConfig, split: str,
+               val_num_frames: Optional[int]) -> SyntheticVideoConfig:
+    """The video parameters of a split (validation videos may be shorter)."""
+    if split == 'val' and val_num_frames:
+        return replace(cfg, num_frames=int(val_num_frames))
+    return cfg
+
+
 def _write_bytes(path: Path, data: bytes) -> None:
     path.parent.mkdir(parents=True, exist_ok=True)
     with open(path, 'wb') as f:
@@ -226,7 +234,8 @@ def _coco_split(out: Path, split: str, rendered, start_id: int) -> Tuple[dict, l
 
 
 def write_coco_layout(out_dir, train_videos: int, val_videos: int, cfg: SyntheticVideoConfig,
-                      seed: int = 0, workers: int = 1, jpeg_quality: int = 90) -> Dict[str, int]:
+                      seed: int = 0, workers: int = 1, jpeg_quality: int = 90,
+                      val_num_frames: Optional[int] = None) -> Dict[str, int]:
     """Write synthetic frames as a COCO keypoints dataset (see the module docstring).
 
     Every frame of the rendered videos is one COCO image (ids unique across splits).
@@ -237,7 +246,8 @@ def write_coco_layout(out_dir, train_videos: int, val_videos: int, cfg: Syntheti
     out = Path(out_dir)
     counts = dict(persons=0)
     for split, n in (('train', train_videos), ('val', val_videos)):
-        rendered = _render_split(split, n, cfg, seed, COCO_KEYPOINT_NAMES, workers, jpeg_quality)
+        rendered = _render_split(split, n, _split_cfg(cfg, split, val_num_frames), seed,
+                                 COCO_KEYPOINT_NAMES, workers, jpeg_quality)
         obj, info, boxes = _coco_split(out, split, rendered, SPLIT_CODES[split] * 1_000_000)
         _write_json(out / 'annotations' / f'person_keypoints_{split}2017.json', obj)
         counts[f'{split}_images'] = len(obj['images'])
@@ -261,7 +271,8 @@ def _unlabel(frame: FrameAnnotation) -> FrameAnnotation:
 def write_posetrack18_layout(out_dir, train_videos: int, val_videos: int,
                              cfg: SyntheticVideoConfig, seed: int = 0, workers: int = 1,
                              jpeg_quality: int = 90, val_label_every: int = 1,
-                             train_label_every: int = 1) -> Dict[str, int]:
+                             train_label_every: int = 1,
+                             val_num_frames: Optional[int] = None) -> Dict[str, int]:
     """Write synthetic videos as a PoseTrack18 dataset (see the module docstring).
 
     Args:
@@ -286,8 +297,8 @@ def write_posetrack18_layout(out_dir, train_videos: int, val_videos: int,
         if every < 1:
             raise ValueError(f'write_posetrack18_layout: {split}_label_every must be >= 1, '
                              f'got {every}')
-        rendered = _render_split(split, n, cfg, seed, POSETRACK18_KEYPOINT_NAMES, workers,
-                                 jpeg_quality)
+        rendered = _render_split(split, n, _split_cfg(cfg, split, val_num_frames), seed,
+                                 POSETRACK18_KEYPOINT_NAMES, workers, jpeg_quality)
         videos, info, boxes = [], [], {}
         labeled = 0
         for name, _, frames in rendered:
@@ -355,7 +366,8 @@ def _mpii_entries(out: Path, rendered, start: int) -> Tuple[list, list, list, di
 
 
 def write_mpii_layout(out_dir, train_videos: int, val_videos: int, cfg: SyntheticVideoConfig,
-                      seed: int = 0, workers: int = 1, jpeg_quality: int = 90) -> Dict[str, int]:
+                      seed: int = 0, workers: int = 1, jpeg_quality: int = 90,
+                      val_num_frames: Optional[int] = None) -> Dict[str, int]:
     """Write synthetic frames as an MPII single-person dataset in mmpose's layout.
 
     Returns:
@@ -365,7 +377,8 @@ def write_mpii_layout(out_dir, train_videos: int, val_videos: int, cfg: Syntheti
     out = Path(out_dir)
     counts = dict(images=0)
     for split, n in (('train', train_videos), ('val', val_videos)):
-        rendered = _render_split(split, n, cfg, seed, MPII_KEYPOINT_NAMES, workers, jpeg_quality)
+        rendered = _render_split(split, n, _split_cfg(cfg, split, val_num_frames), seed,
+                                 MPII_KEYPOINT_NAMES, workers, jpeg_quality)
         entries, heads, info, boxes = _mpii_entries(out, rendered,
                                                     SPLIT_CODES[split] * 10_000_000)
         _write_json(out / 'annotations' / f'mpii_{split}.json', entries)
@@ -410,10 +423,12 @@ def write_mpii_gt_mat(path: Path, entries: Sequence[dict], head_boxes: np.ndarra
 # ------------------------------------------------------------------------------------ dispatch
 def write_layout(layout: str, out_dir, train_videos: int, val_videos: int,
                  cfg: SyntheticVideoConfig, seed: int = 0, workers: int = 1,
-                 jpeg_quality: int = 90, val_label_every: int = 1) -> Dict[str, int]:
+                 jpeg_quality: int = 90, val_label_every: int = 1,
+                 val_num_frames: Optional[int] = None) -> Dict[str, int]:
     """Write a synthetic dataset in ``layout`` (one of :data:`LAYOUTS`) under ``out_dir``.
 
-    ``val_label_every`` applies to ``posetrack18`` only (every frame is labeled elsewhere).
+    ``val_label_every`` applies to ``posetrack18`` only (every frame is labeled elsewhere);
+    ``val_num_frames`` (default ``cfg.num_frames``) is the length of the validation videos.
 
     Returns:
         The writer's counts.
@@ -421,18 +436,20 @@ def write_layout(layout: str, out_dir, train_videos: int, val_videos: int,
     if layout == 'synthetic':
         counts = {}
         for split, n in (('train', train_videos), ('val', val_videos)):
-            c = write_split(out_dir, split, n, cfg, seed, workers, jpeg_quality=jpeg_quality)
+            c = write_split(out_dir, split, n, _split_cfg(cfg, split, val_num_frames), seed,
+                            workers, jpeg_quality=jpeg_quality)
             counts.update({f'{split}_{k}': v for k, v in c.items()})
         return counts
     if layout == 'coco':
         return write_coco_layout(out_dir, train_videos, val_videos, cfg, seed, workers,
-                                 jpeg_quality)
+                                 jpeg_quality, val_num_frames=val_num_frames)
     if layout == 'posetrack18':
         return write_posetrack18_layout(out_dir, train_videos, val_videos, cfg, seed, workers,
-                                        jpeg_quality, val_label_every=val_label_every)
+                                        jpeg_quality, val_label_every=val_label_every,
+                                        val_num_frames=val_num_frames)
     if layout == 'mpii':
         return write_mpii_layout(out_dir, train_videos, val_videos, cfg, seed, workers,
-                                 jpeg_quality)
+                                 jpeg_quality, val_num_frames=val_num_frames)
     raise ValueError(f'unknown layout {layout!r}; choose one of {LAYOUTS}')
 
 
