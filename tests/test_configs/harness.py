@@ -292,8 +292,22 @@ def stand_in_for(config_path: Path, d: dict, p: Tuple, value: str, ckpt_dir: Pat
         scope = d.get('default_scope') or 'mmpose'
         return stand_in_checkpoint(('module', json.dumps(module, sort_keys=True, default=str),
                                     scope, prefix), ckpt_dir)
+    if isinstance(parent, dict) and parent.get('type') in CHECKPOINT_ARCHITECTURES:
+        return stand_in_checkpoint(('known', parent['type']), ckpt_dir)
     raise HarnessError(f'{rel(config_path)}: {key(p)}={value!r} is not a local file and the '
-                       f'harness cannot tell which architecture it belongs to')
+                       f'harness cannot tell which architecture it belongs to (add its type to '
+                       f'CHECKPOINT_ARCHITECTURES in tests/test_configs/harness.py)')
+
+
+def _aflink_model():
+    from mmdet.models.task_modules.tracking.aflink import AFLinkModel
+    return AFLinkModel()
+
+
+#: components that load a checkpoint of a fixed architecture themselves (type -> builder)
+CHECKPOINT_ARCHITECTURES = {
+    'AFLink': _aflink_model,  # plugins/tracking/mmdet_aflink.py: mmdet's AFLinkModel weights
+}
 
 
 @contextlib.contextmanager
@@ -338,8 +352,9 @@ def stand_in_checkpoint(source: Tuple, ckpt_dir: Path) -> Path:
     """A checkpoint of random weights (seed 0) of the architecture ``source`` names.
 
     Args:
-        source: ``('config', config path)`` (the config's ``model``) or
-            ``('module', json of the module dict, scope, key prefix)``.
+        source: ``('config', config path)`` (the config's ``model``),
+            ``('module', json of the module dict, scope, key prefix)`` or ``('known', type)``
+            (:data:`CHECKPOINT_ARCHITECTURES`).
         ckpt_dir: Cache folder shared by the test workers (file-locked).
 
     Returns:
@@ -354,6 +369,9 @@ def stand_in_checkpoint(source: Tuple, ckpt_dir: Path) -> Path:
         torch.manual_seed(0)
         if source[0] == 'config':
             model = _build_model_from_config(source[1])
+            prefix = ''
+        elif source[0] == 'known':
+            model = CHECKPOINT_ARCHITECTURES[source[1]]()
             prefix = ''
         else:
             model = _build_module(source[1], source[2])
