@@ -565,8 +565,15 @@ def run_tracking(path: Path, cfg, roots, cache, ckpt_dir, work: Path, record: di
         root = str(cfg.test_dataloader.dataset.get('data_root', ''))
         layout = layout_of(root) or layout
         runs = [('tools/test.py', [])]
-        if cfg.tracking_pipeline.get('detector') is not None:
+        tp = cfg.tracking_pipeline.to_dict()
+        # stages that use the detector's model themselves (e.g. the region-update tracker's
+        # region classifier, `dict(shared='detector')`) have no ground-truth-box mode
+        needs_detector = any(p and p[-1] == 'shared' and v == 'detector' for p, v in _walk(tp))
+        if tp.get('detector') is not None and not needs_detector:
             runs.append(('tools/test.py (ground-truth boxes)', ['tracking_pipeline.detector=None']))
+        elif needs_detector:
+            record['notes'] = record.get('notes', []) + [
+                'a stage shares the detector model: no ground-truth-box run']
         for name, extra in runs:
             with step(record, name, path):
                 metrics = tool('tools/test.py').main(
