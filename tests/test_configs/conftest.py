@@ -26,6 +26,23 @@ def _prepare_synthetic(root: Path) -> None:
              str(root / 'rmpe' / 'val_simulated_detections.json')])
 
 
+def _prepare_coco(root: Path) -> None:
+    """RMPE's DPG fitted on the training set's person detections before training
+    (projects/rmpe/README.md: tools/analysis/fit_dpg.py), from the layout's simulated train2017
+    detections; one atomic pose and one component (the mini set has four people)."""
+    tool = ROOT / 'tools' / 'analysis' / 'fit_dpg.py'
+    if not tool.is_file() or '--detections' not in tool.read_text():
+        return
+    import harness
+    from plugins.datasets.synthetic.layouts import COCO_TRAIN_DET_FILE
+    (root / 'dpg').mkdir(exist_ok=True)
+    harness.tool('tools/analysis/fit_dpg.py').main([
+        str(root / 'annotations' / 'person_keypoints_train2017.json'), '--detections',
+        str(root / COCO_TRAIN_DET_FILE), '--img-root', str(root / 'train2017'), '--out',
+        str(root / 'dpg' / 'dpg_train2017.json'), '--num-atomic-poses', '1',
+        '--num-components', '1', '--min-samples-per-component', '1'])
+
+
 @pytest.fixture(scope='session')
 def mini_roots(tmp_path_factory):
     """``layout -> root`` of the synthetic mini datasets (coco, posetrack18, mpii, synthetic)."""
@@ -33,6 +50,7 @@ def mini_roots(tmp_path_factory):
     roots = {layout: make_synthetic_mini(layout, base / layout)
              for layout in ('coco', 'posetrack18', 'mpii', 'synthetic')}
     _prepare_synthetic(roots['synthetic'])
+    _prepare_coco(roots['coco'])
     return roots
 
 

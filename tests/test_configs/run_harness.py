@@ -47,6 +47,7 @@ def main(argv=None) -> int:
             make_synthetic_mini(layout, root)
     import conftest
     conftest._prepare_synthetic(roots['synthetic'])
+    conftest._prepare_coco(roots['coco'])
     if args.timings:
         os.environ['CONFIG_HARNESS_TIMINGS'] = str(Path(args.timings).resolve())
     failed = []

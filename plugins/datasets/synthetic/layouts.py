@@ -12,6 +12,7 @@ derived from it) pointed elsewhere:
                                                         crowd regions as iscrowd=1 boxes)
     train2017/{id:012d}.jpg   val2017/{id:012d}.jpg
     person_detection_results/COCO_val2017_detections_AP_H_56_person.json   detection results
+    person_detection_results/COCO_train2017_detections_simulated.json      (of train2017)
 
 ``posetrack18`` (mmpose's PoseTrack18 configs and the official per-video files)::
 
@@ -71,6 +72,9 @@ MPII_KEYPOINT_NAMES: List[str] = [
 ]
 
 COCO_DET_FILE = 'person_detection_results/COCO_val2017_detections_AP_H_56_person.json'
+#: simulated detections of train2017 (what a detector run over the training images gives, e.g.
+#: the input of RMPE's DPG fitting, tools/analysis/fit_dpg.py --detections)
+COCO_TRAIN_DET_FILE = 'person_detection_results/COCO_train2017_detections_simulated.json'
 POSETRACK18_DET_FILE = 'annotations/posetrack18_val_human_detections.json'
 MPII_DET_FILE = 'person_detection_results/mpii_val_detections.json'
 
@@ -256,6 +260,8 @@ def write_coco_layout(out_dir, train_videos: int, val_videos: int, cfg: Syntheti
             dets = simulated_detections(info, boxes, seed + 1)
             _write_json(out / COCO_DET_FILE, dets)
             counts['detections'] = len(dets)
+        else:
+            _write_json(out / COCO_TRAIN_DET_FILE, simulated_detections(info, boxes, seed + 2))
     return counts
 
 
