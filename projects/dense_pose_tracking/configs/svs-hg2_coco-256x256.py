@@ -6,7 +6,6 @@
 _base_ = ['mmpose::body_2d_keypoint/topdown_heatmap/coco/td-hm_hourglass52_8xb32-210e_coco-256x256.py']
 custom_imports = dict(imports=['plugins'], allow_failed_imports=False)
 default_scope = 'mmpose'
-smoke_input_shape = (1, 3, 64, 64)  # tests/test_configs: a tiny forward pass
 
 codec = dict(type='MSRAHeatmap', input_size=(256, 256), heatmap_size=(64, 64), sigma=2)
 svs_parts = (  # the 7 SVS channels, by joint name (see plugins/codecs/svs.py BODY7_PARTS)

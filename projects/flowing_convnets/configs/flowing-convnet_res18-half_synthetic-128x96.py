@@ -8,7 +8,6 @@ _base_ = ['./heatmapnet_res18-half_synthetic-128x96.py']
 
 neighbour_offsets = (-1, 1)
 num_frames = 1 + len(neighbour_offsets)
-smoke_input_shape = (1, num_frames, 3, 64, 48)  # (B, T, 3, H, W): tests/test_configs
 
 # the heatmap net's codec
 codec = dict(type='MSRAHeatmap', input_size=(96, 128), heatmap_size=(24, 32), sigma=1.5)

@@ -8,7 +8,6 @@ _base_ = ['./heatmapnet_res50_posetrack18-256x192.py']
 
 neighbour_offsets = (-2, -1, 1, 2)
 num_frames = 1 + len(neighbour_offsets)
-smoke_input_shape = (1, num_frames, 3, 64, 48)  # (B, T, 3, H, W)
 
 codec = dict(type='MSRAHeatmap', input_size=(192, 256), heatmap_size=(48, 64), sigma=2)
 model = dict(

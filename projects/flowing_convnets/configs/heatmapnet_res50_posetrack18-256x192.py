@@ -8,7 +8,6 @@
 _base_ = ['mmpose::body_2d_keypoint/topdown_heatmap/posetrack18/'
           'td-hm_res50_8xb64-20e_posetrack18-256x192.py']
 custom_imports = dict(imports=['plugins'], allow_failed_imports=False)
-smoke_input_shape = (1, 3, 64, 48)
 
 data_root = 'data/posetrack18/'  # as in the base
 val_evaluator = dict(_delete_=True, type='PoseTrackMetric', mode='poseval',

@@ -30,4 +30,3 @@ val_pipeline = [
 train_dataloader = dict(batch_size=32, dataset=dict(pipeline=train_pipeline))
 val_dataloader = dict(dataset=dict(pipeline=val_pipeline))
 test_dataloader = val_dataloader
-smoke_input_shape = (1, 3, 128, 128)  # 5 hourglass downsamplings need >= 128 px
