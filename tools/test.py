@@ -84,6 +84,8 @@ def main(argv=None) -> dict:
             close_distributed()
     if not osp.isfile(args.checkpoint):
         raise FileNotFoundError(f'checkpoint not found: {args.checkpoint}')
+    from plugins.utils.mmcv_ops import check_mmcv_ops_for_device, default_train_device
+    check_mmcv_ops_for_device(default_train_device(), where=args.config)
     init_cpu_distributed(cfg)
     from mmengine.runner import Runner
     runner = Runner.from_cfg(cfg)

@@ -109,6 +109,9 @@ class PoseTrackingPipeline:
         self.keypoint_score_thr = keypoint_score_thr
         self.min_keypoints = int(min_keypoints)
         self.device = device
+        # a CUDA device with CPU-only mmcv ops stops here, with the rebuild command
+        from plugins.utils.mmcv_ops import check_mmcv_ops_for_device
+        check_mmcv_ops_for_device(device, where='PoseTrackingPipeline')
         self.dataset_meta: dict = {}
         self.models: Dict[str, Any] = {}
         for name, cfg in (models or {}).items():

@@ -44,10 +44,15 @@ def hungarian_assignment(similarity: np.ndarray, threshold: float) -> np.ndarray
         (M, 2) int64 array of matched ``(track_index, detection_index)`` pairs.
     """
     similarity = np.asarray(similarity, dtype=np.float64)
-    if similarity.size == 0:
+    finite = np.isfinite(similarity)
+    if similarity.size == 0 or not finite.any():
         return np.zeros((0, 2), dtype=np.int64)
-    rows, cols = linear_sum_assignment(similarity, maximize=True)
-    keep = similarity[rows, cols] >= threshold
+    # gated pairs (-inf/NaN) get a finite penalty below any assignment without them, so scipy
+    # never finds the matrix infeasible and the optimum uses as few of them as possible
+    lo, hi = similarity[finite].min(), similarity[finite].max()
+    penalty = lo - (hi - lo + 1.0) * (min(similarity.shape) + 1)
+    rows, cols = linear_sum_assignment(np.where(finite, similarity, penalty), maximize=True)
+    keep = finite[rows, cols] & (similarity[rows, cols] >= threshold)
     return np.stack([rows[keep], cols[keep]], axis=1).astype(np.int64)
 
 

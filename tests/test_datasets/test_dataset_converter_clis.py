@@ -78,3 +78,18 @@ def test_bonn_converter_says_when_the_input_is_not_a_mat_file(repo_root, tmp_pat
         assert proc.returncode == 1
         assert expected in proc.stderr and str(path) in proc.stderr, proc.stderr
         assert 'Traceback' not in proc.stderr
+
+
+def test_light_import_leaves_the_real_package_importable(repo_root):
+    """The data tools' bare ``plugins`` package does not outlive its import: a later
+    ``import plugins`` in the same process registers every component."""
+    import subprocess
+    import sys
+    code = ("import sys; sys.path.insert(0, 'tools/dataset_converters');"
+            "from light_import import import_without_registration as imp;"
+            "imp('plugins.datasets.synthetic'); import plugins;"
+            "from plugins.registry import TRACKERS;"
+            "assert TRACKERS.get('IoUTracker') is not None, 'nothing registered'")
+    proc = subprocess.run([sys.executable, '-c', code], cwd=repo_root, capture_output=True,
+                          text=True)
+    assert proc.returncode == 0, proc.stderr[-2000:]

@@ -87,6 +87,35 @@ def test_train_tool_stops_before_building_on_gpu_machine(cpu_only_mmcv, monkeypa
     assert built == []
 
 
+def test_test_tool_stops_before_building_on_gpu_machine(cpu_only_mmcv, monkeypatch, tmp_path):
+    """tools/test.py (model configs) stops the same way before the runner is built."""
+    import importlib.util
+
+    import mmengine.runner
+    import torch
+    monkeypatch.setattr(torch.cuda, 'is_available', lambda: True)
+    built = []
+    monkeypatch.setattr(mmengine.runner.Runner, 'from_cfg',
+                        classmethod(lambda cls, cfg: built.append(cfg)))
+    ckpt = tmp_path / 'x.pth'
+    ckpt.write_bytes(b'')
+    spec = importlib.util.spec_from_file_location('_test_tool', ROOT / 'tools' / 'test.py')
+    tool = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(tool)
+    with pytest.raises(MMCVOpsError, match='make install'):
+        tool.main([str(ROOT / 'configs/examples/td-hm_res18-tiny_coco-64x48.py'), str(ckpt),
+                   '--work-dir', str(tmp_path)])
+    assert built == []
+
+
+def test_tracking_pipeline_on_cuda_stops_before_loading_models(cpu_only_mmcv):
+    """A tracking pipeline put on cuda with CPU-only mmcv stops before any stage is built."""
+    from plugins.apis import PoseTrackingPipeline
+    with pytest.raises(MMCVOpsError, match='make install'):
+        PoseTrackingPipeline(pose_estimator=dict(config='not/read.py', checkpoint=None),
+                             tracker=dict(type='IoUTracker'), device='cuda:0')
+
+
 # ------------------------------------------------------------------ tools/install.sh detection
 def _fake_bin(tmp_path, torch_cuda, gpu, nvcc_release):
     """A fake venv python (answers the detection's two questions) and a fake nvcc."""

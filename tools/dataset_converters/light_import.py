@@ -15,8 +15,15 @@ ROOT = osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__))))
 
 def import_without_registration(name: str) -> types.ModuleType:
     """Import the ``plugins`` submodule ``name`` (the full package if it is already loaded)."""
-    if 'plugins' not in sys.modules:
-        pkg = types.ModuleType('plugins')
-        pkg.__path__ = [osp.join(ROOT, 'plugins')]
-        sys.modules['plugins'] = pkg
-    return importlib.import_module(name)
+    if 'plugins' in sys.modules:
+        return importlib.import_module(name)
+    pkg = types.ModuleType('plugins')
+    pkg.__path__ = [osp.join(ROOT, 'plugins')]
+    sys.modules['plugins'] = pkg
+    try:
+        return importlib.import_module(name)
+    finally:
+        # the bare package must not outlive the import: a later ``import plugins`` in the same
+        # process (a test, a notebook) then runs the real package and registers everything
+        if sys.modules.get('plugins') is pkg:
+            del sys.modules['plugins']

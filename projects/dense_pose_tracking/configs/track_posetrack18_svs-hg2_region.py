@@ -19,8 +19,8 @@ tracking_pipeline = dict(
     pose_estimator=dict(
         config='projects/dense_pose_tracking/configs/svs-hg2_posetrack18-256x256.py',
         # your trained model: the best checkpoint tools/train.py keeps for the config above
-        # (its save_best key 'posetrack18/Total AP'; pass another with tools/test.py CONFIG CKPT)
-        checkpoint='work_dirs/svs-hg2_posetrack18-256x256/best_posetrack18_Total AP_epoch_20.pth'),
+        # (its save_best key 'posetrack/mAP'; the epoch in the name is the best one's: pass yours with tools/test.py CONFIG CKPT)
+        checkpoint='work_dirs/svs-hg2_posetrack18-256x256/best_posetrack_mAP_epoch_20.pth'),
     tracker=dict(
         _delete_=True,
         type='RegionUpdateTracker',

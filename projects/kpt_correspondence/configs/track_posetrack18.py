@@ -24,7 +24,7 @@ correspondence_config = 'projects/kpt_correspondence/configs/refine_bninception_
 correspondence_checkpoint = 'work_dirs/refine_bninception_coco-384x384/epoch_20.pth'
 pose_config = 'projects/kpt_correspondence/configs/td-hmo-2stage_bninception_posetrack18-256x192.py'
 pose_checkpoint = ('work_dirs/td-hmo-2stage_bninception_posetrack18-256x192/'
-                   'best_posetrack18_Total AP_epoch_20.pth')
+                   'best_posetrack_mAP_epoch_20.pth')
 output_threshold = 0.3  # paper Table 3, tau = 0.3 (the row the paper reports)
 joint_threshold = 0.1  # association and recovery query joints (CorrTrack), not the output
 
