@@ -22,6 +22,7 @@ default_scope = 'mmpose'
 smoke_input_shape = (1, 3, 64, 64)
 
 proposal_extension = 0.2  # boxes extended by 20% in width and height (train and test)
+bbox_padding = 1 + proposal_extension  # GetBBoxCenterScale's padding factor
 dpg_start_epoch = 100  # ground-truth boxes first, DPG-augmented boxes from this epoch on
 
 codec = dict(type='MSRAHeatmap', input_size=(256, 320), heatmap_size=(64, 80), sigma=2)
@@ -58,7 +59,7 @@ dpg = dict(type='DeepProposalsGenerator', dpg_file='data/coco/dpg/dpg_train2017.
 train_pipeline = [
     dict(type='LoadImage'),
     dpg,
-    dict(type='GetBBoxCenterScale', padding=1 + proposal_extension),
+    dict(type='GetBBoxCenterScale', padding=bbox_padding),
     dict(type='RandomFlip', direction='horizontal'),
     dict(type='RandomHalfBody'),
     dict(type='RandomBBoxTransform', shift_prob=0.0),  # box offsets come from the DPG
@@ -68,7 +69,7 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1 + proposal_extension),
+    dict(type='GetBBoxCenterScale', padding=bbox_padding),
     dict(type='TopdownAffine', input_size=codec['input_size']),
     dict(type='PackPoseInputs')
 ]
@@ -81,9 +82,11 @@ custom_hooks = [
     dict(type='DPGScheduleHook', start_epoch=dpg_start_epoch),
 ]
 
-# detected boxes give several poses per person: parametric pose NMS before COCO AP
-# (AlphaPose's tuned constants; `tools/analysis/fit_pose_nms.py` learns the paper form's)
-pose_nms = dict(type='ParametricPoseNMS', preset='alphapose')
+# detected boxes give several poses per person: parametric pose NMS before COCO AP, with the
+# public AlphaPose implementation's constants. The paper's form with learned parameters:
+# `tools/analysis/fit_pose_nms.py ... --preset paper --out nms.json`, then
+# --cfg-options test_evaluator.pose_nms.preset=paper test_evaluator.pose_nms.params_file=nms.json
+pose_nms = dict(type='ParametricPoseNMS', preset='alphapose', params_file=None)
 val_evaluator = dict(
     _delete_=True,
     type='PoseNMSCocoMetric',

@@ -20,6 +20,7 @@ det_file = data_root + 'rmpe/val_simulated_detections.json'
 max_epochs = 6
 dpg_start_epoch = 1  # ground-truth boxes first, DPG-augmented boxes from this epoch on
 proposal_extension = 0.2  # boxes extended by 20% in width and height (train and test)
+bbox_padding = 1 + proposal_extension  # GetBBoxCenterScale's padding factor
 batch_size = 32
 
 codec = dict(type='MSRAHeatmap', input_size=(64, 80), heatmap_size=(16, 20), sigma=1)
@@ -47,7 +48,7 @@ dpg = dict(type='DeepProposalsGenerator', dpg_file=None, enabled=False)
 train_pipeline = [
     dict(type='LoadImage'),
     dpg,
-    dict(type='GetBBoxCenterScale', padding=1 + proposal_extension),
+    dict(type='GetBBoxCenterScale', padding=bbox_padding),
     dict(type='RandomFlip', direction='horizontal'),
     dict(type='RandomHalfBody'),
     dict(type='RandomBBoxTransform', shift_prob=0.0),  # box offsets come from the DPG
@@ -57,7 +58,7 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1 + proposal_extension),
+    dict(type='GetBBoxCenterScale', padding=bbox_padding),
     dict(type='TopdownAffine', input_size=codec['input_size']),
     dict(type='PackPoseInputs')
 ]
@@ -80,9 +81,11 @@ custom_hooks = [
     dict(type='DPGScheduleHook', start_epoch=dpg_start_epoch),
 ]
 
-# several boxes per person: parametric pose NMS before COCO AP (AlphaPose's constants; the
-# README shows the paper form with parameters learned by tools/analysis/fit_pose_nms.py)
-pose_nms = dict(type='ParametricPoseNMS', preset='alphapose')
+# several boxes per person: parametric pose NMS before COCO AP, with the public AlphaPose
+# implementation's constants. The paper's form with learned parameters:
+# `tools/analysis/fit_pose_nms.py ... --preset paper --out nms.json`, then
+# --cfg-options test_evaluator.pose_nms.preset=paper test_evaluator.pose_nms.params_file=nms.json
+pose_nms = dict(type='ParametricPoseNMS', preset='alphapose', params_file=None)
 val_evaluator = dict(type='PoseNMSCocoMetric', ann_file=data_root + 'annotations/val.json',
                      pose_nms=pose_nms)
 test_evaluator = val_evaluator
