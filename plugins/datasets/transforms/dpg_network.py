@@ -55,7 +55,7 @@ class ProposalEncoding:
     """
     num_keypoints: int
     canvas_size: Tuple[int, int] = (32, 32)
-    canvas_scale: float = 2.0
+    canvas_scale: float = 1.5
     inside_value: float = 1.0
     outside_value: float = -1.0
     joint_radius: float = 1.5
