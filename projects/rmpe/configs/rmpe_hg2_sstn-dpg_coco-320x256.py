@@ -2,13 +2,20 @@
 # hourglass SPPE at 320x256 (h x w), proposals extended by 20%, Deep Proposals Generator from
 # `dpg_start_epoch` on, parametric pose NMS on the detected boxes at evaluation.
 #
-# Before training:
-#   * fit the DPG on the training set with a person detector (the paper's DPG):
+# Before training (the full protocol is in projects/rmpe/README.md):
+#   * fit the DPG (atomic poses + offset mixtures, mode='atomic_pose_gmm') on train2017 from a
+#     person detector's boxes, either from its COCO results file on train2017
+#       python tools/analysis/fit_dpg.py data/coco/annotations/person_keypoints_train2017.json \
+#           --detections <detector results on train2017 (COCO json)> \
+#           --out data/coco/dpg/dpg_train2017.json
+#     or by running the detector:
 #       python tools/analysis/fit_dpg.py data/coco/annotations/person_keypoints_train2017.json \
 #           --det-config mmdet::faster_rcnn/faster-rcnn_r101_fpn_1x_coco.py \
 #           --det-checkpoint <ckpt> --img-root data/coco/train2017/ --out data/coco/dpg/dpg_train2017.json
-#     or set `dpg = dict(type='DeepProposalsGenerator', dpg_file=None, ...)` for the AlphaPose
-#     preset (fixed Gaussian edge jitter + random sub-patches);
+#     (`--mode proposal_network --out ....pth` trains the network DPG instead); or set
+#     `dpg = dict(type='DeepProposalsGenerator', dpg_file=None, ...)` for the AlphaPose
+#     preset (fixed Gaussian edge jitter + random sub-patches). The no-DPG ablation
+#     (rmpe_hg2_sstn-no-dpg_*) needs no DPG file;
 #   * RMPE fine-tunes the STN on a pretrained SPPE, which also initialises the frozen parallel
 #     SPPE: train `rmpe_hg2_no-sstn_coco-320x256.py` (or take any SPPE with the same layout) and
 #     set `model.sppe.init_cfg = dict(type='Pretrained', checkpoint=...)`.
@@ -54,7 +61,8 @@ model = dict(
     parallel_sppe=dict(init_from='sppe', loss_weight=1.0),
     heatmap_alignment='msra')
 
-dpg = dict(type='DeepProposalsGenerator', dpg_file='data/coco/dpg/dpg_train2017.json',
+dpg = dict(type='DeepProposalsGenerator', mode='atomic_pose_gmm',
+           dpg_file='data/coco/dpg/dpg_train2017.json',
            enabled=False)  # switched on by DPGScheduleHook
 train_pipeline = [
     dict(type='LoadImage'),

@@ -1,6 +1,6 @@
 # RMPE on MPII (mmpose's layout: data/mpii/annotations/mpii_{train,val}.json, mpii_gt_val.mat,
-# images/), evaluated with the multi-person protocol of the paper's Table 1 and ablations:
-# per-joint AP with PCKh@0.5 matching of all persons of each validation image
+# images/), evaluated with MPII's multi-person protocol (the one RMPE's Table 1 and ablations
+# report): per-joint AP with PCKh@0.5 matching of all persons of each validation image
 # (MpiiMultiPersonMetric), on person detections, after the parametric pose NMS.
 # Model, input size, proposal extension, schedule and NMS as the COCO config; 16 MPII joints.
 #

@@ -1,8 +1,9 @@
 # RMPE on the embedded synthetic videos (`make data` -> data/synthetic), sized to train on a
 # CPU in minutes: the SPPE is a small ResNet-18 (3 stages at 1/4 width) + deconvolution heatmap
-# head at 80x64 (the paper's 5:4 crop; synthetic people are about 50 x 180 px), with the paper's symmetric STN, parallel SPPE, 20% proposal extension,
-# Deep Proposals Generator (the AlphaPose preset: no detector is trained on this data) and
-# parametric pose NMS on simulated detections at evaluation.
+# head at 80x64 (the paper's 5:4 crop; synthetic people are about 50 x 180 px), with the
+# symmetric STN, parallel SPPE, 20% proposal extension, Deep Proposals Generator (the AlphaPose
+# preset; the fitted DPGs: rmpe_res18-tiny_sstn-dpg-{gmm,net}_*) and parametric pose NMS on
+# simulated detections at evaluation.
 #
 # RMPE fine-tunes the STN on a pretrained SPPE, which also initialises the frozen parallel SPPE:
 # train `rmpe_res18-tiny_no-sstn_synthetic-80x64.py` first and pass its checkpoint with
@@ -44,7 +45,7 @@ model = dict(
     parallel_sppe=dict(init_from='sppe', loss_weight=1.0),
     heatmap_alignment='msra')
 
-dpg = dict(type='DeepProposalsGenerator', dpg_file=None, enabled=False)
+dpg = dict(type='DeepProposalsGenerator', mode='alphapose', dpg_file=None, enabled=False)
 train_pipeline = [
     dict(type='LoadImage'),
     dpg,
