@@ -31,6 +31,9 @@ BODY_POINTS: Tuple[str, ...] = (
     'r_toe') + tuple(f'torso_{i}' for i in range(8))
 _P = {n: i for i, n in enumerate(BODY_POINTS)}
 FACE_POINTS = ('nose', 'l_eye', 'r_eye', 'l_ear', 'r_ear')
+# dataset joint names of other layouts (MPII: the thorax is the neck base, the upper neck the
+# bottom of the head)
+_ALIASES = {'thorax': 'neck', 'upper_neck': 'head_bottom'}
 
 
 def body_point_name(keypoint_name: str) -> str:
@@ -39,7 +42,8 @@ def body_point_name(keypoint_name: str) -> str:
     Raises:
         KeyError: The body model has no such point.
     """
-    name = keypoint_name.replace('left_', 'l_').replace('right_', 'r_')
+    name = _ALIASES.get(keypoint_name,
+                        keypoint_name.replace('left_', 'l_').replace('right_', 'r_'))
     if name not in _P:
         raise KeyError(f'synthetic body model has no point for keypoint {keypoint_name!r}')
     return name
