@@ -139,3 +139,39 @@ def test_fit_dpg_tool_trains_the_network(tmp_path):
          'proposal_network', '--epochs', '2', '--out', str(out)])
     model = DPGNetworkModel.load(str(out))
     assert model.meta['num_positives'] == len(boxes) and model.encoding.num_keypoints == K
+
+
+def _coco_files(kpts, boxes, dets):
+    images = [dict(id=i + 1, file_name=f'{i:09d}.jpg', width=640, height=640)
+              for i in range(len(boxes))]
+    anns = [dict(id=i + 1, image_id=i + 1, category_id=1, iscrowd=0, num_keypoints=K,
+                 bbox=[*b[:2], *(b[2:] - b[:2])],
+                 keypoints=np.concatenate([p, np.full((K, 1), 2)], 1).ravel().tolist())
+            for i, (p, b) in enumerate(zip(kpts, boxes))]
+    det = {i + 1: d[None] for i, d in enumerate(dets)}
+    return dict(images=images, annotations=anns), det
+
+
+def test_compare_dpg_tool_distances():
+    compare = load_tool('projects/rmpe/tools/compare_dpg.py').compare
+    kpts, boxes, dets, truth = synthetic_dpg_data(n_per=30)
+    ann, det = _coco_files(kpts, boxes, dets)
+    res = compare(ann, det, {'gt box': None}, draws=2, seed=0)
+    ref = res['detector (held out)']
+    np.testing.assert_allclose(ref['mean'], truth.mean(0), atol=0.01)
+    # W1 between the point mass at 0 and the detector offsets is E|offset| per coordinate
+    wh = boxes[:, 2:] - boxes[:, :2]
+    off = (dets - boxes) / np.concatenate([wh, wh], 1)
+    assert res['gt box']['wasserstein'] == pytest.approx(np.abs(off).mean(0).mean(), abs=1e-9)
+    assert res['gt box']['iou'] == pytest.approx(1.0)
+
+
+def test_detect_persons_reads_coco_and_mpii_image_lists():
+    images_of = load_tool('projects/rmpe/tools/detect_persons.py').images_of
+    assert images_of(dict(images=[dict(id=3, file_name='a/3.jpg', width=1)])) == [
+        dict(id=3, file_name='a/3.jpg')]
+    mpii = [dict(image='015601864.jpg'), dict(image='015601864.jpg'), dict(image='000000007.jpg')]
+    assert images_of(mpii) == [dict(id=15601864, file_name='015601864.jpg'),
+                               dict(id=7, file_name='000000007.jpg')]
+    with pytest.raises(ValueError, match='integer file names'):
+        images_of([dict(image='abc.jpg')])
