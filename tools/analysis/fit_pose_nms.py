@@ -124,7 +124,8 @@ def main(argv=None) -> dict:
     best, history = alternating_search(objective, init, factors=args.factors,
                                        max_rounds=args.max_rounds)
     result = dict(preset=args.preset, pose_score=args.pose_score, init=init,
-                  init_ap=history[0]['score'], best=best, best_ap=max(h['score'] for h in history), no_nms_ap=no_nms,
+                  init_ap=history[0]['score'], best=best,
+                  best_ap=max(h['score'] for h in history), no_nms_ap=no_nms,
                   num_candidates=len(cands), num_images=len(cands.image_ids),
                   evaluations=len(history), history=history)
     print(f'{len(cands)} candidate poses in {len(cands.image_ids)} images; AP without NMS '

@@ -111,8 +111,8 @@ class ProposalEncoding:
         """
         ys, xs = self._grid()
         b = np.asarray(boxes, np.float64)[..., None, None]
-        inside = ((xs >= b[..., 0, :, :]) & (xs <= b[..., 2, :, :]) & (ys[:, None] >= b[..., 1, :, :])
-                  & (ys[:, None] <= b[..., 3, :, :]))
+        x1, y1, x2, y2 = (b[..., i, :, :] for i in range(4))
+        inside = (xs >= x1) & (xs <= x2) & (ys[:, None] >= y1) & (ys[:, None] <= y2)
         out = np.where(inside, self.inside_value, self.outside_value).astype(np.float32)
         return out[..., None, :, :]
 

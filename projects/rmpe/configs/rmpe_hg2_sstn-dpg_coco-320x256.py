@@ -11,7 +11,8 @@
 #     or by running the detector:
 #       python tools/analysis/fit_dpg.py data/coco/annotations/person_keypoints_train2017.json \
 #           --det-config mmdet::faster_rcnn/faster-rcnn_r101_fpn_1x_coco.py \
-#           --det-checkpoint <ckpt> --img-root data/coco/train2017/ --out data/coco/dpg/dpg_train2017.json
+#           --det-checkpoint <ckpt> --img-root data/coco/train2017/ \
+#           --out data/coco/dpg/dpg_train2017.json
 #     (`--mode proposal_network --out ....pth` trains the network DPG instead); or set
 #     `dpg = dict(type='DeepProposalsGenerator', dpg_file=None, ...)` for the AlphaPose
 #     preset (fixed Gaussian edge jitter + random sub-patches). The no-DPG ablation

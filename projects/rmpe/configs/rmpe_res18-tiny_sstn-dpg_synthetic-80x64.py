@@ -103,5 +103,5 @@ param_scheduler = [
 auto_scale_lr = dict(base_batch_size=batch_size)
 default_hooks = dict(
     logger=dict(interval=10),
-    checkpoint=dict(interval=max_epochs, max_keep_ckpts=1, save_best=None))
+    checkpoint=dict(interval=max_epochs, max_keep_ckpts=1, save_best='coco/AP', rule='greater'))
 randomness = dict(seed=0)
