@@ -1,7 +1,11 @@
-"""Score PoseTrack18 JSON predictions against ground truth (per-joint AP and MOTA).
+"""Score PoseTrack18 JSON predictions against ground truth (per-joint AP, MOTA, HOTA).
 
     python tools/eval_posetrack.py --gt GT_DIR --pred PRED_DIR [--mode poseval]
+                                   [--metrics map mota hota]
                                    [--out result.json] [--dataset-info CONFIG]
+
+``--metrics hota`` adds the keypoint HOTA of the PoseTrack21 benchmark (``--out`` JSON keys
+``HOTA``, ``DetA``, ``AssA``, ``LocA`` next to ``mAP``, ``MOTA``, ...; tables per joint).
 
 Both folders hold one PoseTrack18 JSON file per video; prediction files are matched to the
 ground-truth files by file name (as the official ``poseval`` tool does). Prints the AP table
@@ -23,6 +27,8 @@ import os.path as osp
 import sys
 from typing import List, Optional, Sequence
 
+import numpy as np
+
 sys.path.insert(0, osp.dirname(osp.dirname(osp.abspath(__file__))))  # run from a clone too
 
 from plugins.datasets.posetrack_json import VideoAnnotation, load_posetrack_video  # noqa
@@ -42,6 +48,10 @@ def parse_args(argv: Optional[Sequence[str]] = None) -> argparse.Namespace:
     parser.add_argument('--head-size-fallback', choices=['head_segment'],
                         help='derive missing ground-truth head boxes from the head joints '
                         '(e.g. Bonn PoseTrack); default: missing head boxes are an error')
+    parser.add_argument('--metrics', nargs='+', default=['map', 'mota'],
+                        choices=['map', 'mota', 'hota'],
+                        help='metrics to compute: per-joint AP (map), CLEAR MOT (mota), '
+                        'keypoint HOTA of PoseTrack21 (hota); AP is always computed')
     parser.add_argument('--joints', nargs='+', help='keypoint names to score (default: the '
                         'PoseTrack joints found by name)')
     return parser.parse_args(argv)
@@ -92,6 +102,24 @@ def reorder_keypoints(video: VideoAnnotation, names: Sequence[str], source: str)
     video.categories = [dict(video.categories[0], keypoints=list(names))]
 
 
+def check_finite(video: VideoAnnotation, source: str) -> None:
+    """Raise naming file, frame, person and field where keypoints or scores are NaN / inf
+    (the evaluation would otherwise treat them silently as missing joints)."""
+    for f in video.frames:
+        if not f.num_persons:
+            continue
+        for name, arr in (('keypoints', f.keypoints), ('scores' if video.is_prediction else
+                                                       'keypoints (visibility)',
+                                                       f.keypoint_scores)):
+            bad = ~np.isfinite(arr.reshape(f.num_persons, -1))
+            if bad.any():
+                j, k = (int(x) for x in np.argwhere(bad)[0])
+                raise ValueError(f'{source}: frame {f.frame_index} ({f.file_name}), person {j} '
+                                 f'(track_id {int(f.track_ids[j])}): field {name!r} holds '
+                                 f'{arr.reshape(f.num_persons, -1)[j, k]} (value {k}); '
+                                 'NaN / inf are not valid coordinates or scores')
+
+
 def keypoint_names(gt_videos: Sequence[VideoAnnotation], dataset_info: Optional[str]) -> list:
     """Keypoint names from a dataset_info config, else from the first ground-truth file."""
     if dataset_info:
@@ -109,11 +137,14 @@ def main(argv: Optional[Sequence[str]] = None) -> PoseTrackResult:
     gt_files = list_gt_files(args.gt, args.mode)
     pred_files = match_prediction_files(gt_files, args.pred)
     gts = [load_posetrack_video(f) for f in gt_files]
+    for f, gt in zip(gt_files, gts):
+        check_finite(gt, f)
     names = keypoint_names(gts, args.dataset_info)
     preds = []
     for gt_file, pred_file, gt in zip(gt_files, pred_files, gts):
         reorder_keypoints(gt, names, gt_file)
         pred = load_posetrack_video(pred_file)
+        check_finite(pred, pred_file)
         reorder_keypoints(pred, names, pred_file)
         preds.append(pred)
     extra = sorted(set(os.listdir(args.pred)) - {osp.basename(f) for f in gt_files})
@@ -122,11 +153,14 @@ def main(argv: Optional[Sequence[str]] = None) -> PoseTrackResult:
         print(f'note: {len(extra)} prediction files without ground truth are ignored: '
               f'{", ".join(extra[:5])}{" ..." if len(extra) > 5 else ""}')
     result = evaluate_posetrack(gts, preds, metainfo=names, joint_names=args.joints,
-                                mode=args.mode, head_size_fallback=args.head_size_fallback)
+                                mode=args.mode, head_size_fallback=args.head_size_fallback,
+                                metrics=args.metrics)
     print(result.format_tables())
     if args.out:
         out = result.to_dict()
-        out.update(gt_dir=osp.abspath(args.gt), pred_dir=osp.abspath(args.pred))
+        out.update(gt_dir=osp.abspath(args.gt), pred_dir=osp.abspath(args.pred),
+                   metrics=list(args.metrics))
+        out.update({k: (None if v != v else v) for k, v in result.summary().items()})
         os.makedirs(osp.dirname(osp.abspath(args.out)), exist_ok=True)
         with open(args.out, 'w') as f:
             json.dump(out, f, indent=1)

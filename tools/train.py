@@ -86,6 +86,10 @@ def merge_args(cfg, args):
 def main(argv=None) -> None:
     args = parse_args(argv)
     cfg = merge_args(load_config(args.config, args.cfg_options), args)
+    # mmengine's runner trains on the GPU whenever torch sees one: with CPU-only mmcv ops, stop
+    # here with the rebuild command instead of failing inside an mmcv op later
+    from plugins.utils.mmcv_ops import check_mmcv_ops_for_device, default_train_device
+    check_mmcv_ops_for_device(default_train_device(), where=args.config)
     init_cpu_distributed(cfg)
     from mmengine.runner import Runner
     runner = Runner.from_cfg(cfg)

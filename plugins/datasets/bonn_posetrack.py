@@ -158,7 +158,24 @@ def load_bonn_annolist(mat_path: Union[str, Path], keypoint_names: Sequence[str]
     mat_path = Path(mat_path)
     if not mat_path.is_file():
         raise FileNotFoundError(f'Bonn PoseTrack annotation file not found: {mat_path}')
-    data = loadmat(str(mat_path), struct_as_record=False, squeeze_me=True)
+    with open(mat_path, 'rb') as f:
+        magic = f.read(128)
+    # MATLAB 5/7 files start with a text header "MATLAB 5.0 MAT-file"; v7.3 files are HDF5
+    if not (magic.startswith(b'MATLAB') or magic.startswith(b'\x89HDF')
+            or mat_path.suffix.lower() == '.mat' and len(magic) >= 128):
+        kind = 'JSON' if magic.lstrip()[:1] in (b'{', b'[') else f'a {mat_path.suffix or "?"} file'
+        raise PoseTrackFormatError(
+            f'{mat_path}: not a MATLAB .mat file (it looks like {kind}); the Bonn converter '
+            'reads the dataset\'s annolist.mat (e.g. ../shared/data/bonn_posetrack/train/'
+            'annolist.mat)')
+    if magic.startswith(b'\x89HDF'):
+        raise PoseTrackFormatError(f'{mat_path}: a MATLAB v7.3 (HDF5) .mat file, which scipy '
+                                   'cannot read; save it in MATLAB with save(..., \'-v7\')')
+    try:
+        data = loadmat(str(mat_path), struct_as_record=False, squeeze_me=True)
+    except Exception as e:  # scipy raises ValueError / MatReadError / struct errors
+        raise PoseTrackFormatError(f'{mat_path}: not a readable MATLAB .mat file '
+                                   f'({type(e).__name__}: {e})') from None
     if 'annolist' not in data:
         raise PoseTrackFormatError(f'{mat_path}: no variable \'annolist\' '
                                    f'(found {sorted(k for k in data if not k.startswith("__"))})')

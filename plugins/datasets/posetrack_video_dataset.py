@@ -1,8 +1,8 @@
 """Video sequence dataset over a folder of PoseTrack18-style per-video JSON files.
 
 Used for tracking evaluation, ``tools/test.py`` on videos and temporal models. It reads the same
-files as mmpose's frame-level ``PoseTrack18Dataset`` (real PoseTrack18, the converted Bonn
-PoseTrack, the synthetic set) and exposes whole sequences or single frames with their temporal
+files as mmpose's frame-level ``PoseTrack18Dataset`` (real PoseTrack18, PoseTrack21, the converted
+Bonn PoseTrack, the synthetic set) and exposes whole sequences or single frames with their temporal
 neighbours.
 """
 from __future__ import annotations
@@ -31,8 +31,16 @@ class PoseTrackVideoDataset(BaseDataset):
     ``keypoints`` (N, K, 2), ``keypoints_visible`` (N, K) in {0, 1}, ``keypoint_flags`` (N, K)
     (raw third value: 0/1 or COCO 0/1/2; for prediction files the scores),
     ``bbox`` (N, 4) xyxy, ``bbox_score`` (N,), ``head_bbox`` (N, 4) xyxy (NaN rows when
-    absent), ``track_ids`` (N,) int64, ``category_id`` (N,), plus ``ignore_regions`` (list of
-    (P, 2) polygons) and ``ignore_regions_x`` / ``ignore_regions_y`` (the PoseTrack lists).
+    absent), ``track_ids`` (N,) int64, ``person_ids`` (N,) int64 (PoseTrack21's identities
+    across videos, -1 when the file has none), ``category_id`` (N,), plus ``ignore_regions``
+    (list of (P, 2) polygons) and ``ignore_regions_x`` / ``ignore_regions_y`` (the PoseTrack
+    lists).
+
+    PoseTrack21 (``posetrack_data/{train,val}/*.json``, PoseTrack18-style files with
+    ``person_id``, per-image ignore regions and box-only annotations of small persons, whose
+    joints are all unannotated): ``data_root='data/PoseTrack21/', ann_file='posetrack_data/val',
+    metainfo=dict(from_file='configs/_base_/datasets/posetrack21.py')`` (image paths in the
+    files start with ``images/``, relative to the root).
 
     Args:
         ann_file: Folder of ``{video}.json`` files (or one such file), relative to
@@ -211,6 +219,7 @@ class PoseTrackVideoDataset(BaseDataset):
             keypoint_flags=flags,
             bbox=fr.bboxes.copy(), bbox_score=fr.bbox_scores.copy(),
             head_bbox=fr.head_bboxes.copy(), track_ids=fr.track_ids.copy(),
+            person_ids=fr.person_ids.copy(),
             category_id=np.ones(n, np.int64),
             ignore_regions=[p.copy() for p in fr.ignore_regions],
             ignore_regions_x=xs, ignore_regions_y=ys)

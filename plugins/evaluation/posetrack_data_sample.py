@@ -20,14 +20,17 @@ A video sequence dataset / tracking test loop hands the metric one data sample p
 
 :func:`frame_to_data_sample` builds such a sample from a
 :class:`~plugins.datasets.posetrack_json.FrameAnnotation`, :func:`frame_record_from_sample`
-reads one back into plain numpy arrays.
+reads one back into plain numpy arrays. Both directions between frames and these records go
+through one adapter, :mod:`plugins.datasets.posetrack_json.adapters`
+(``gt_instances_of_frame`` / ``frame_from_record`` / ``pred_frame_from_records``), which
+``PoseTrackMetric._videos`` uses too.
 """
 from pathlib import Path
 from typing import Any, Dict, Optional
 
 import numpy as np
 
-from plugins.datasets.posetrack_json import FrameAnnotation
+from plugins.datasets.posetrack_json import FrameAnnotation, gt_instances_of_frame
 
 
 def sample_field(obj: Any, key: str, default: Any = None) -> Any:
@@ -69,9 +72,7 @@ def frame_to_data_sample(frame: FrameAnnotation, video_name: str,
                   is_labeled=bool(frame.is_labeled), img_id=int(frame.image_id),
                   img_path=frame.file_name,
                   ignore_regions=[np.asarray(p) for p in frame.ignore_regions],
-                  gt_instances=dict(keypoints=frame.keypoints,
-                                    keypoints_visible=frame.keypoint_scores,
-                                    track_ids=frame.track_ids, head_bboxes=frame.head_bboxes))
+                  gt_instances=gt_instances_of_frame(frame))
     if pred_instances is not None:
         sample['pred_instances'] = dict(pred_instances)
     return sample

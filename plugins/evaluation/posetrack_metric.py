@@ -7,9 +7,10 @@ import numpy as np
 from mmengine.evaluator import BaseMetric
 from mmengine.logging import MMLogger
 
-from plugins.datasets.posetrack_json import (FrameAnnotation, VideoAnnotation,
-                                             dump_posetrack_video)
+from plugins.datasets.posetrack_json import (VideoAnnotation, dump_posetrack_video,
+                                             frame_from_record, pred_frame_from_records)
 from plugins.registry import METRICS
+from .functional import METRICS as EVAL_METRICS
 from .functional import evaluate_posetrack, keypoint_names_from_metainfo
 from .functional.flatten_videos import MODES
 from .posetrack_data_sample import frame_record_from_sample
@@ -62,7 +63,8 @@ class PoseTrackMetric(BaseMetric):
     def __init__(self, mode: str = 'default', joint_names: Optional[Sequence[str]] = None,
                  keypoint_names: Optional[Sequence[str]] = None, dist_thresh: float = 0.5,
                  outfile_prefix: Optional[str] = None, gt_dir: Optional[str] = None,
-                 head_size_fallback: Optional[str] = None, collect_device: str = 'cpu',
+                 head_size_fallback: Optional[str] = None,
+                 metrics: Sequence[str] = ('map', 'mota'), collect_device: str = 'cpu',
                  prefix: Optional[str] = None) -> None:
         super().__init__(collect_device=collect_device, prefix=prefix)
         if mode not in MODES:
@@ -74,6 +76,11 @@ class PoseTrackMetric(BaseMetric):
         self.outfile_prefix = outfile_prefix
         self.gt_dir = gt_dir
         self.head_size_fallback = head_size_fallback
+        self.metrics = [str(m).lower() for m in metrics]
+        unknown = sorted(set(self.metrics) - set(EVAL_METRICS))
+        if unknown:
+            raise ValueError(f'PoseTrackMetric: unknown metrics {unknown}; choose from '
+                             f'{list(EVAL_METRICS)}')
         self.last_result = None
 
     def process(self, data_batch: Any, data_samples: Sequence[Any]) -> None:
@@ -103,37 +110,19 @@ class PoseTrackMetric(BaseMetric):
 
     @staticmethod
     def _videos(results: List[dict], k: int) -> tuple:
-        """Group frame records into ground-truth and predicted videos (frames sorted)."""
+        """Group frame records into ground-truth and predicted videos (frames sorted), with
+        the adapter of :mod:`plugins.datasets.posetrack_json.adapters`."""
         by_video: Dict[str, Dict[int, List[dict]]] = defaultdict(dict)
         for rec in results:
             by_video[rec['video']].setdefault(rec['frame_index'], []).append(rec)
         gts, preds = [], []
         for name in sorted(by_video):
-            g_frames, p_frames = [], []
-            for fi in sorted(by_video[name]):
-                recs = by_video[name][fi]
-                g = recs[0]
-                img_id = g['img_id'] if g['img_id'] is not None else fi
-                file_name = g['img_path'] or f'{name}/{fi:06d}.jpg'
-                n = len(g['gt_keypoints'])
-                g_frames.append(FrameAnnotation(
-                    image_id=img_id, file_name=file_name, frame_index=fi,
-                    is_labeled=g['is_labeled'], keypoints=g['gt_keypoints'].reshape(n, k, 2),
-                    keypoint_scores=g['gt_visible'].reshape(n, k), track_ids=g['gt_track_ids'],
-                    bboxes=np.full((n, 4), np.nan), head_bboxes=g['gt_head_bboxes'],
-                    ignore_regions=g['ignore_regions']))
-                kp = np.concatenate([r['pred_keypoints'].reshape(-1, k, 2) for r in recs])
-                sc = np.concatenate([r['pred_scores'].reshape(-1, k) for r in recs])
-                tids = [r['pred_track_ids'] for r in recs]
-                tid = (np.full(len(kp), -1, np.int64) if any(t is None for t in tids)
-                       else np.concatenate(tids))
-                m = len(kp)
-                p_frames.append(FrameAnnotation(
-                    image_id=img_id, file_name=file_name, frame_index=fi, is_labeled=True,
-                    keypoints=kp, keypoint_scores=sc, track_ids=tid,
-                    bboxes=np.full((m, 4), np.nan), head_bboxes=np.full((m, 4), np.nan)))
-            gts.append(VideoAnnotation(name=name, frames=g_frames))
-            preds.append(VideoAnnotation(name=name, frames=p_frames, is_prediction=True))
+            frames = [by_video[name][fi] for fi in sorted(by_video[name])]
+            gts.append(VideoAnnotation(name=name, frames=[frame_from_record(recs[0], k)
+                                                          for recs in frames]))
+            preds.append(VideoAnnotation(name=name, frames=[pred_frame_from_records(recs, k)
+                                                            for recs in frames],
+                                         is_prediction=True))
         return gts, preds
 
     def _frames_from_gt_dir(self, predictions: List[dict], logger: MMLogger) -> tuple:
@@ -183,7 +172,8 @@ class PoseTrackMetric(BaseMetric):
             logger.info(f'PoseTrack predictions written to {self.outfile_prefix}/')
         result = evaluate_posetrack(gts, preds, metainfo=names, joint_names=self.joint_names,
                                     mode=self.mode, dist_thresh=self.dist_thresh,
-                                    head_size_fallback=self.head_size_fallback)
+                                    head_size_fallback=self.head_size_fallback,
+                                    metrics=self.metrics)
         self.last_result = result
         logger.info('\n' + result.format_tables())
         return {k: float(v) for k, v in result.summary().items()}

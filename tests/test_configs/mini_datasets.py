@@ -27,13 +27,15 @@ MAKE_SYNTHETIC = ROOT / 'tools' / 'dataset_converters' / 'make_synthetic.py'
 #: ``make_synthetic.py`` arguments of each mini layout
 MINI_ARGS: Dict[str, list] = {
     # 2 train frames x 2 people = 4 top-down samples; 1 val frame + simulated detections
-    'coco': ['--videos', '1', '--val-videos', '1', '--frames', '2', '--min-persons', '2',
-             '--max-persons', '2', '--crowd-prob', '1'],
-    # val: 2 videos x 3 frames, frames 0 and 2 labeled (PoseTrack18 labels a subset)
-    'posetrack18': ['--videos', '1', '--val-videos', '2', '--frames', '3', '--min-persons', '2',
-                    '--max-persons', '2', '--crowd-prob', '1', '--val-label-every', '2'],
-    'mpii': ['--videos', '1', '--val-videos', '1', '--frames', '2', '--min-persons', '1',
-             '--max-persons', '2', '--crowd-prob', '0'],
+    'coco': ['--videos', '1', '--val-videos', '1', '--frames', '2', '--val-frames', '1',
+             '--min-persons', '2', '--max-persons', '2', '--crowd-prob', '1'],
+    # val: 2 videos x 3 frames, frames 0 and 2 labeled (PoseTrack18 labels a subset); every
+    # val frame costs a detector pass in the tracking configs
+    'posetrack18': ['--videos', '1', '--val-videos', '2', '--frames', '2', '--val-frames', '3',
+                    '--min-persons', '2', '--max-persons', '2', '--crowd-prob', '1',
+                    '--val-label-every', '2'],
+    'mpii': ['--videos', '1', '--val-videos', '1', '--frames', '2', '--val-frames', '1',
+             '--min-persons', '2', '--max-persons', '2', '--crowd-prob', '0'],
     # the project's layout (data/synthetic): 3-frame videos so temporal models have neighbours
     'synthetic': ['--videos', '1', '--val-videos', '1', '--frames', '3', '--min-persons', '2',
                   '--max-persons', '2', '--crowd-prob', '1'],
@@ -55,6 +57,10 @@ def make_synthetic_mini(layout: str, out: Path, in_process: bool = True) -> Path
             '--workers', '1', '--seed', '0', *MINI_ARGS[layout]]
     if in_process:
         import importlib.util
+
+        # the tool binds a bare ``plugins`` package when none is loaded (fast start-up); in a
+        # test process the real one (registrations, checkpoint safe globals) must come first
+        import plugins  # noqa: F401
         spec = importlib.util.spec_from_file_location('_make_synthetic', MAKE_SYNTHETIC)
         mod = importlib.util.module_from_spec(spec)
         spec.loader.exec_module(mod)

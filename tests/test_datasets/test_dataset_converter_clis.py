@@ -61,3 +61,20 @@ def test_bonn_converter_on_a_tiny_mat(repo_root, tmp_path):
     assert [a['track_id'] for a in raw['annotations'][1:]] == [0, 1]
     a2 = np.array(raw['annotations'][2]['keypoints']).reshape(-1, 3)
     assert a2[:, 2].sum() == 2 and 'bbox_head' not in raw['annotations'][2]
+
+
+def test_bonn_converter_says_when_the_input_is_not_a_mat_file(repo_root, tmp_path):
+    import subprocess
+    import sys
+    tool = repo_root / 'tools' / 'dataset_converters' / 'bonn_posetrack_to_posetrack18.py'
+    js = tmp_path / 'annolist.json'
+    js.write_text('{"images": []}')
+    garbage = tmp_path / 'broken.mat'
+    garbage.write_bytes(b'MATLAB 5.0 MAT-file' + b'\0' * 200)
+    for path, expected in ((js, 'not a MATLAB .mat file (it looks like JSON)'),
+                           (garbage, 'not a readable MATLAB .mat file')):
+        proc = subprocess.run([sys.executable, str(tool), str(path), str(tmp_path / 'out')],
+                              capture_output=True, text=True, cwd=repo_root)
+        assert proc.returncode == 1
+        assert expected in proc.stderr and str(path) in proc.stderr, proc.stderr
+        assert 'Traceback' not in proc.stderr

@@ -177,7 +177,12 @@ def test_posetrack18_layout(synthetic_roots):
 
 
 def test_mpii_layout(synthetic_roots):
-    check_mpii(synthetic_roots['mpii'])
+    root = synthetic_roots['mpii']
+    check_mpii(root)
+    from plugins.datasets.synthetic.layouts import MPII_DET_FILE
+    dets = json.loads((root / MPII_DET_FILE).read_text())
+    val = json.loads((root / 'annotations' / 'mpii_val.json').read_text())
+    assert dets and {d['image_id'] for d in dets} <= {int(e['image'].split('.')[0]) for e in val}
 
 
 def test_make_synthetic_cli_layout_is_deterministic(tmp_path, repo_root):

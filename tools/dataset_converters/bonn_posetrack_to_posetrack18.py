@@ -45,4 +45,8 @@ def main(argv=None) -> None:
 
 
 if __name__ == '__main__':
-    main()
+    try:
+        main()
+    except (FileNotFoundError, ValueError) as e:  # PoseTrackFormatError is a ValueError
+        print(f'error: {e}', file=sys.stderr)
+        sys.exit(1)

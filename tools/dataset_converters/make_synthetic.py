@@ -44,6 +44,8 @@ def parse_args(argv=None) -> argparse.Namespace:
     p.add_argument('--videos', type=int, default=10, help='training videos')
     p.add_argument('--val-videos', type=int, default=4, help='validation videos')
     p.add_argument('--frames', type=int, default=40, help='frames per video')
+    p.add_argument('--val-frames', type=int, default=None,
+                   help='frames per validation video (default: --frames)')
     p.add_argument('--seed', type=int, default=0)
     p.add_argument('--width', type=int, default=384)
     p.add_argument('--height', type=int, default=288)
@@ -80,14 +82,17 @@ def main(argv=None) -> None:
     if args.layout == 'synthetic':
         for split, n in (('train', args.videos), ('val', args.val_videos)):
             t = time.perf_counter()
-            counts = layouts.write_split(args.out, split, n, cfg, args.seed, args.workers,
+            counts = layouts.write_split(args.out, split, n,
+                                         layouts._split_cfg(cfg, split, args.val_frames),
+                                         args.seed, args.workers,
                                          jpeg_quality=args.jpeg_quality)
             print(f'[make_synthetic] {split}: {counts["videos"]} videos, {counts["frames"]} '
                   f'frames, {counts["persons"]} person-frames in {time.perf_counter() - t:.1f} s')
     else:
         counts = layouts.write_layout(args.layout, args.out, args.videos, args.val_videos, cfg,
                                       args.seed, args.workers, args.jpeg_quality,
-                                      val_label_every=args.val_label_every)
+                                      val_label_every=args.val_label_every,
+                                      val_num_frames=args.val_frames)
         print(f'[make_synthetic] {args.layout} layout: ' +
               ', '.join(f'{k} {v}' for k, v in counts.items()))
     print(f'[make_synthetic] wrote {args.out} in {time.perf_counter() - t0:.1f} s')

@@ -28,6 +28,8 @@ derived from it) pointed elsewhere:
     annotations/mpii_{train,val}.json   one entry per person: joints (16 MPII joints), joints_vis,
                                         center (1-based pixels), scale (height / 200 px)
     annotations/mpii_gt_val.mat         headboxes_src (2, 2, N), jnt_missing, pos_gt_src
+    person_detection_results/mpii_val_detections.json   detection results (image_id = the
+                                        integer stem of the image name, as mmpose's MPII ids)
 
 ``synthetic`` is the project's own layout (:func:`plugins.datasets.synthetic.writer.write_split`).
 
@@ -70,6 +72,7 @@ MPII_KEYPOINT_NAMES: List[str] = [
 
 COCO_DET_FILE = 'person_detection_results/COCO_val2017_detections_AP_H_56_person.json'
 POSETRACK18_DET_FILE = 'annotations/posetrack18_val_human_detections.json'
+MPII_DET_FILE = 'person_detection_results/mpii_val_detections.json'
 
 
 @dataclass
@@ -120,6 +123,14 @@ def _render_split(split: str, num_videos: int, cfg: SyntheticVideoConfig, seed: 
         return [_render(t) for t in tasks]
     with mp.get_context('fork').Pool(workers) as pool:
         return pool.map(_render, tasks, chunksize=1)
+
+
+def _split_cfg(cfg: SyntheticVideoConfig, split: str,
+               val_num_frames: Optional[int]) -> SyntheticVideoConfig:
+    """The video parameters of a split (validation videos may be shorter)."""
+    if split == 'val' and val_num_frames:
+        return replace(cfg, num_frames=int(val_num_frames))
+    return cfg
 
 
 def _write_bytes(path: Path, data: bytes) -> None:
@@ -223,7 +234,8 @@ def _coco_split(out: Path, split: str, rendered, start_id: int) -> Tuple[dict, l
 
 
 def write_coco_layout(out_dir, train_videos: int, val_videos: int, cfg: SyntheticVideoConfig,
-                      seed: int = 0, workers: int = 1, jpeg_quality: int = 90) -> Dict[str, int]:
+                      seed: int = 0, workers: int = 1, jpeg_quality: int = 90,
+                      val_num_frames: Optional[int] = None) -> Dict[str, int]:
     """Write synthetic frames as a COCO keypoints dataset (see the module docstring).
 
     Every frame of the rendered videos is one COCO image (ids unique across splits).
@@ -234,7 +246,8 @@ def write_coco_layout(out_dir, train_videos: int, val_videos: int, cfg: Syntheti
     out = Path(out_dir)
     counts = dict(persons=0)
     for split, n in (('train', train_videos), ('val', val_videos)):
-        rendered = _render_split(split, n, cfg, seed, COCO_KEYPOINT_NAMES, workers, jpeg_quality)
+        rendered = _render_split(split, n, _split_cfg(cfg, split, val_num_frames), seed,
+                                 COCO_KEYPOINT_NAMES, workers, jpeg_quality)
         obj, info, boxes = _coco_split(out, split, rendered, SPLIT_CODES[split] * 1_000_000)
         _write_json(out / 'annotations' / f'person_keypoints_{split}2017.json', obj)
         counts[f'{split}_images'] = len(obj['images'])
@@ -258,7 +271,8 @@ def _unlabel(frame: FrameAnnotation) -> FrameAnnotation:
 def write_posetrack18_layout(out_dir, train_videos: int, val_videos: int,
                              cfg: SyntheticVideoConfig, seed: int = 0, workers: int = 1,
                              jpeg_quality: int = 90, val_label_every: int = 1,
-                             train_label_every: int = 1) -> Dict[str, int]:
+                             train_label_every: int = 1,
+                             val_num_frames: Optional[int] = None) -> Dict[str, int]:
     """Write synthetic videos as a PoseTrack18 dataset (see the module docstring).
 
     Args:
@@ -283,8 +297,8 @@ def write_posetrack18_layout(out_dir, train_videos: int, val_videos: int,
         if every < 1:
             raise ValueError(f'write_posetrack18_layout: {split}_label_every must be >= 1, '
                              f'got {every}')
-        rendered = _render_split(split, n, cfg, seed, POSETRACK18_KEYPOINT_NAMES, workers,
-                                 jpeg_quality)
+        rendered = _render_split(split, n, _split_cfg(cfg, split, val_num_frames), seed,
+                                 POSETRACK18_KEYPOINT_NAMES, workers, jpeg_quality)
         videos, info, boxes = [], [], {}
         labeled = 0
         for name, _, frames in rendered:
@@ -323,14 +337,16 @@ def write_posetrack18_layout(out_dir, train_videos: int, val_videos: int,
 
 
 # ---------------------------------------------------------------------------------------- MPII
-def _mpii_entries(out: Path, rendered, start: int) -> Tuple[list, list]:
-    entries, heads = [], []
+def _mpii_entries(out: Path, rendered, start: int) -> Tuple[list, list, list, dict]:
+    entries, heads, info, boxes = [], [], [], {}
     index = start
     for _, _, frames in rendered:
         for data, frame in frames:
             index += 1
             image = f'{index:09d}.jpg'
             _write_bytes(out / 'images' / image, data)
+            info.append((index, int(frame.width), int(frame.height)))
+            boxes[index] = frame.bboxes
             for j in range(frame.num_persons):
                 vis = frame.keypoint_scores[j] > 0
                 box = frame.bboxes[j]
@@ -346,28 +362,34 @@ def _mpii_entries(out: Path, rendered, start: int) -> Tuple[list, list]:
                     scale=round(float(box[3] - box[1]) / 200.0, 6),
                     center=[round(float(centre[0]) + 1, 3), round(float(centre[1]) + 1, 3)]))
                 heads.append(frame.head_bboxes[j])
-    return entries, heads
+    return entries, heads, info, boxes
 
 
 def write_mpii_layout(out_dir, train_videos: int, val_videos: int, cfg: SyntheticVideoConfig,
-                      seed: int = 0, workers: int = 1, jpeg_quality: int = 90) -> Dict[str, int]:
+                      seed: int = 0, workers: int = 1, jpeg_quality: int = 90,
+                      val_num_frames: Optional[int] = None) -> Dict[str, int]:
     """Write synthetic frames as an MPII single-person dataset in mmpose's layout.
 
     Returns:
-        Counts: ``train_persons``, ``val_persons``, ``images``.
+        Counts: ``train_persons``, ``val_persons``, ``images``, ``detections``.
     """
     from scipy.io import savemat
     out = Path(out_dir)
     counts = dict(images=0)
     for split, n in (('train', train_videos), ('val', val_videos)):
-        rendered = _render_split(split, n, cfg, seed, MPII_KEYPOINT_NAMES, workers, jpeg_quality)
-        entries, heads = _mpii_entries(out, rendered, SPLIT_CODES[split] * 10_000_000)
+        rendered = _render_split(split, n, _split_cfg(cfg, split, val_num_frames), seed,
+                                 MPII_KEYPOINT_NAMES, workers, jpeg_quality)
+        entries, heads, info, boxes = _mpii_entries(out, rendered,
+                                                    SPLIT_CODES[split] * 10_000_000)
         _write_json(out / 'annotations' / f'mpii_{split}.json', entries)
         counts[f'{split}_persons'] = len(entries)
         counts['images'] += len({e['image'] for e in entries})
         if split == 'val':
             write_mpii_gt_mat(out / 'annotations' / 'mpii_gt_val.mat', entries,
                               np.asarray(heads, np.float64).reshape(-1, 4), savemat)
+            dets = simulated_detections(info, boxes, seed + 1)
+            _write_json(out / MPII_DET_FILE, dets)
+            counts['detections'] = len(dets)
     return counts
 
 
@@ -401,10 +423,12 @@ def write_mpii_gt_mat(path: Path, entries: Sequence[dict], head_boxes: np.ndarra
 # ------------------------------------------------------------------------------------ dispatch
 def write_layout(layout: str, out_dir, train_videos: int, val_videos: int,
                  cfg: SyntheticVideoConfig, seed: int = 0, workers: int = 1,
-                 jpeg_quality: int = 90, val_label_every: int = 1) -> Dict[str, int]:
+                 jpeg_quality: int = 90, val_label_every: int = 1,
+                 val_num_frames: Optional[int] = None) -> Dict[str, int]:
     """Write a synthetic dataset in ``layout`` (one of :data:`LAYOUTS`) under ``out_dir``.
 
-    ``val_label_every`` applies to ``posetrack18`` only (every frame is labeled elsewhere).
+    ``val_label_every`` applies to ``posetrack18`` only (every frame is labeled elsewhere);
+    ``val_num_frames`` (default ``cfg.num_frames``) is the length of the validation videos.
 
     Returns:
         The writer's counts.
@@ -412,18 +436,20 @@ def write_layout(layout: str, out_dir, train_videos: int, val_videos: int,
     if layout == 'synthetic':
         counts = {}
         for split, n in (('train', train_videos), ('val', val_videos)):
-            c = write_split(out_dir, split, n, cfg, seed, workers, jpeg_quality=jpeg_quality)
+            c = write_split(out_dir, split, n, _split_cfg(cfg, split, val_num_frames), seed,
+                            workers, jpeg_quality=jpeg_quality)
             counts.update({f'{split}_{k}': v for k, v in c.items()})
         return counts
     if layout == 'coco':
         return write_coco_layout(out_dir, train_videos, val_videos, cfg, seed, workers,
-                                 jpeg_quality)
+                                 jpeg_quality, val_num_frames=val_num_frames)
     if layout == 'posetrack18':
         return write_posetrack18_layout(out_dir, train_videos, val_videos, cfg, seed, workers,
-                                        jpeg_quality, val_label_every=val_label_every)
+                                        jpeg_quality, val_label_every=val_label_every,
+                                        val_num_frames=val_num_frames)
     if layout == 'mpii':
         return write_mpii_layout(out_dir, train_videos, val_videos, cfg, seed, workers,
-                                 jpeg_quality)
+                                 jpeg_quality, val_num_frames=val_num_frames)
     raise ValueError(f'unknown layout {layout!r}; choose one of {LAYOUTS}')
 
 

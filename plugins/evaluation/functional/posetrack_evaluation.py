@@ -28,11 +28,15 @@ from .average_precision import joint_average_precision
 from .clear_mot import clear_mot_matches
 from .flatten_videos import MODES, FlatVideos, flatten_videos
 from .head_normalised_distance import pair_joint_distances
+from .keypoint_hota import keypoint_hota
 from .joint_groups import keypoint_names_from_metainfo, resolve_evaluated_joints
 from .pose_assignment import greedy_pckh_assignment, pairs_within_frames, pckh_of_pairs
 from .posetrack_result import PoseTrackResult
 
 logger = logging.getLogger(__name__)
+
+#: Metrics :func:`evaluate_posetrack` can compute.
+METRICS = ('map', 'mota', 'hota')
 
 #: Score the official tool gives a predicted joint without a score (NaN scores here).
 MIN_SCORE = -9999.0
@@ -160,7 +164,8 @@ def evaluate_posetrack(gt_videos: Sequence[Any],
                        joint_names: Optional[Sequence[str]] = None,
                        mode: str = 'default',
                        dist_thresh: float = 0.5,
-                       head_size_fallback: Optional[str] = None) -> PoseTrackResult:
+                       head_size_fallback: Optional[str] = None,
+                       metrics: Sequence[str] = ('map', 'mota')) -> PoseTrackResult:
     """Evaluate predicted pose tracks against PoseTrack-style ground truth.
 
     Args:
@@ -182,12 +187,19 @@ def evaluate_posetrack(gt_videos: Sequence[Any],
             derived from its head_top / head_bottom (neck) joints, else the median of its
             track (:func:`flatten_videos`); for data without head boxes such as most of the
             Bonn PoseTrack training set.
+        metrics: Any of ``'map'`` (per-joint AP; always computed), ``'mota'`` (CLEAR MOT) and
+            ``'hota'`` (keypoint HOTA of PoseTrack21, :mod:`.keypoint_hota`; in
+            ``mode='poseval'`` the PoseTrack21 kit's numbers). Tracking metrics need track ids.
 
     Returns:
         The :class:`PoseTrackResult`.
     """
     if mode not in MODES:
         raise ValueError(f'mode must be one of {MODES}, got {mode!r}')
+    metrics = [str(m).lower() for m in metrics]
+    unknown = sorted(set(metrics) - set(METRICS))
+    if unknown:
+        raise ValueError(f'unknown metrics {unknown}; choose from {list(METRICS)}')
     gt_videos = list(gt_videos)
     if isinstance(pred_videos, Mapping):
         missing = [str(v.name) for v in gt_videos if str(v.name) not in pred_videos]
@@ -251,8 +263,21 @@ def evaluate_posetrack(gt_videos: Sequence[Any],
                              ap_precision=ap_pre, ap_recall=ap_rec,
                              num_gt_joints=num_gt.astype(np.float64),
                              num_videos=len(gt_videos), num_frames=fv.num_frames)
+    if not ({'mota', 'hota'} & set(metrics)):
+        return result
     if _tracking_ids_usable(fv):
-        result.mot = _evaluate_tracking(fv, dist, match, pair_gt, pair_pred, mode)
+        if 'mota' in metrics:
+            result.mot = _evaluate_tracking(fv, dist, match, pair_gt, pair_pred, mode)
+        if 'hota' in metrics:
+            if mode != 'default':  # the PoseTrack21 kit scores the labeled frames
+                fv = flatten_videos(gt_videos, pred_videos, len(names), idx, 'default',
+                                    head_segment=segment)
+                pair_gt, pair_pred = pairs_within_frames(fv.gt.frame, fv.pred.frame,
+                                                         fv.num_frames)
+                dist = pair_joint_distances(fv.gt.keypoints, fv.gt.present,
+                                            fv.gt.head_size, fv.pred.keypoints,
+                                            fv.pred.present, pair_gt, pair_pred)
+            result.hota = keypoint_hota(fv, dist, pair_gt, pair_pred, dist_thresh, mode)
     else:
         result.notes.append('tracking not evaluated: persons without track ids')
     return result

@@ -34,6 +34,9 @@ class PoseTrackResult:
         num_gt_joints: (J,) annotated ground-truth joints.
         mot: ``{key: (J,) array}`` for :data:`MOT_KEYS`, or ``None`` when tracking was not
             evaluated (predictions without track ids).
+        hota: Keypoint HOTA (:func:`~.keypoint_hota.keypoint_hota`: ``per_joint`` (J,) and
+            ``total`` values in percent, ``per_alpha`` (A, J) in [0, 1]), or ``None`` when not
+            computed.
         num_videos: Videos evaluated. num_frames: Evaluated frames.
     """
 
@@ -45,6 +48,7 @@ class PoseTrackResult:
     ap_recall: np.ndarray
     num_gt_joints: np.ndarray
     mot: Optional[Dict[str, np.ndarray]] = None
+    hota: Optional[dict] = None
     num_videos: int = 0
     num_frames: int = 0
     notes: List[str] = field(default_factory=list)
@@ -77,9 +81,25 @@ class PoseTrackResult:
         out['IDSW'] = _mean(self.mot['num_switches'], True)
         return out
 
+    def hota_table(self) -> Dict[str, float]:
+        """``HOTA`` per group and Total, then ``DetA``, ``AssA``, ``LocA``, ``DetRe``,
+        ``DetPr``, ``AssRe``, ``AssPr`` totals (percent, mean over the 19 thresholds). Empty
+        when HOTA was not computed."""
+        if self.hota is None:
+            return {}
+        members = group_members(self.joint_groups)
+        per = self.hota['per_joint']['HOTA']
+        out = {g: _mean(per[members[g]], True) for g in GROUP_NAMES}
+        out['Total'] = float(self.hota['total']['HOTA'])
+        for k in ('DetA', 'AssA', 'LocA', 'DetRe', 'DetPr', 'AssRe', 'AssPr'):
+            out[k] = float(self.hota['total'][k])
+        return out
+
     def summary(self) -> Dict[str, float]:
         """Flat ``{name: value}`` for loggers: ``AP_<group>``, ``mAP``, ``MOTA_<group>``,
-        ``MOTA``, ``MOTP``, ``Precision``, ``Recall``, ``IDSW``."""
+        ``MOTA``, ``MOTP``, ``Precision``, ``Recall``, ``IDSW``; with HOTA also ``HOTA``,
+        ``HOTA_<group>``, ``DetA``, ``AssA``, ``LocA``, ``DetRe``, ``DetPr``, ``AssRe``,
+        ``AssPr``."""
         out = {}
         for g, v in self.ap_table().items():
             out['mAP' if g == 'Total' else f'AP_{g}'] = v
@@ -88,6 +108,13 @@ class PoseTrackResult:
                 out['MOTA'] = v
             elif g in GROUP_NAMES:
                 out[f'MOTA_{g}'] = v
+            else:
+                out[g] = v
+        for g, v in self.hota_table().items():
+            if g == 'Total':
+                out['HOTA'] = v
+            elif g in GROUP_NAMES:
+                out[f'HOTA_{g}'] = v
             else:
                 out[g] = v
         return out
@@ -112,6 +139,12 @@ class PoseTrackResult:
         if self.mot is not None:
             out['mota_table'] = clean_d(self.mota_table())
             out['per_joint_mot'] = {k: clean(v) for k, v in self.mot.items()}
+        if self.hota is not None:
+            out['hota_table'] = clean_d(self.hota_table())
+            out['per_joint_hota'] = {k: clean(v) for k, v in self.hota['per_joint'].items()}
+            out['hota_alphas'] = clean(self.hota['alphas'])
+            out['per_alpha_hota'] = {k: [clean(r) for r in np.asarray(v).T]
+                                     for k, v in self.hota['per_alpha'].items()}
         return out
 
     def format_tables(self) -> str:
@@ -131,6 +164,9 @@ class PoseTrackResult:
         if mot:
             lines += ['Multiple Object Tracking (MOTA per group; totals):', header(mot),
                       row(mot)]
-        else:
+        elif self.hota is None:
             lines.append('Tracking not evaluated (no track ids).')
+        hota = self.hota_table()
+        if hota:
+            lines += ['Keypoint HOTA (HOTA per group; totals):', header(hota), row(hota)]
         return '\n'.join(lines)

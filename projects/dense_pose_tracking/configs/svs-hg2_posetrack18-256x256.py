@@ -9,7 +9,7 @@ param_scheduler = [
     dict(type='MultiStepLR', begin=0, end=20, milestones=[10, 15], gamma=0.1, by_epoch=True)
 ]
 default_hooks = dict(
-    checkpoint=dict(save_best='posetrack18/Total AP', rule='greater', interval=1))
+    checkpoint=dict(save_best='posetrack/mAP', rule='greater', interval=1))
 # train svs-hg2_coco-256x256.py first (tools/train.py), then point this at its best checkpoint
 load_from = 'work_dirs/svs-hg2_coco-256x256/best_coco_AP_epoch_210.pth'
 
@@ -46,6 +46,9 @@ val_dataloader = dict(
                  bbox_file='data/posetrack18/annotations/posetrack18_val_human_detections.json',
                  filter_cfg=dict(bbox_score_thr=0.4)))
 test_dataloader = val_dataloader
-val_evaluator = dict(_delete_=True, type='PoseTrack18Metric',
-                     ann_file=data_root + 'annotations/posetrack18_val.json')
+# mmpose's PoseTrack18Metric needs the `poseval` package (not on PyPI): the project's
+# PoseTrackMetric computes the same per-joint AP from the official per-video files (the
+# whole-frame ground truth of the top-down crops); mode='poseval' reproduces the official tool
+val_evaluator = dict(_delete_=True, type='PoseTrackMetric', mode='poseval',
+                     gt_dir=data_root + 'annotations/val')
 test_evaluator = val_evaluator
