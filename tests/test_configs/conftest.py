@@ -26,6 +26,15 @@ def _prepare_synthetic(root: Path) -> None:
              str(root / 'rmpe' / 'val_simulated_detections.json')])
 
 
+def _prepare_coco(root: Path) -> None:
+    """RMPE's DPG file of the COCO configs (data/coco/dpg/dpg_train2017.json), fitted from
+    simulated detections on the mini train2017 (projects/rmpe/README.md)."""
+    import harness
+    if (ROOT / 'projects/rmpe/tools/prepare_synthetic.py').is_file():
+        harness.tool('projects/rmpe/tools/prepare_synthetic.py').main([str(root), '--layout',
+                                                                       'coco'])
+
+
 @pytest.fixture(scope='session')
 def mini_roots(tmp_path_factory):
     """``layout -> root`` of the synthetic mini datasets (coco, posetrack18, mpii, synthetic)."""
@@ -33,6 +42,7 @@ def mini_roots(tmp_path_factory):
     roots = {layout: make_synthetic_mini(layout, base / layout)
              for layout in ('coco', 'posetrack18', 'mpii', 'synthetic')}
     _prepare_synthetic(roots['synthetic'])
+    _prepare_coco(roots['coco'])
     return roots
 
 

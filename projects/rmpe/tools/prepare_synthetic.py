@@ -1,8 +1,9 @@
-"""Write every file the synthetic RMPE configs read besides the data itself.
+"""Write every file the RMPE configs read besides the data itself, for data without a detector.
 
     python projects/rmpe/tools/prepare_synthetic.py data/synthetic [--seed 0]
+    python projects/rmpe/tools/prepare_synthetic.py <COCO-layout root> --layout coco
 
-Under ``DATA_ROOT/rmpe/``:
+``--layout synthetic`` (default), under ``DATA_ROOT/rmpe/``:
 
 * ``val_simulated_detections.json`` -- the boxes every synthetic config evaluates on
   (``simulate_detections.py`` on ``annotations/val.json``);
@@ -11,6 +12,12 @@ Under ``DATA_ROOT/rmpe/``:
 * ``dpg_atomic_pose_gmm_train.json`` (``rmpe_res18-tiny_sstn-dpg-gmm_*``) and
   ``dpg_proposal_network_train.pth`` (``rmpe_res18-tiny_sstn-dpg-net_*``) --
   ``tools/analysis/fit_dpg.py`` in both modes.
+
+``--layout coco`` (a COCO-layout folder without detections on train2017, e.g. the mini
+datasets of the config harness): ``person_detection_results/train2017_simulated_detections.json``
+(simulated on ``annotations/person_keypoints_train2017.json``) and from it
+``dpg/dpg_train2017.json``, the DPG file of the COCO configs. Real COCO: use a detector's boxes
+(``projects/rmpe/README.md``).
 
 Each step prints the command line it stands for.
 """
@@ -35,10 +42,31 @@ def _load(relative: str):
 def main(argv=None) -> dict:
     parser = argparse.ArgumentParser(description=__doc__.split('\n')[0])
     parser.add_argument('data_root', help='synthetic data folder (make data)')
+    parser.add_argument('--layout', default='synthetic', choices=('synthetic', 'coco'))
     parser.add_argument('--seed', type=int, default=0)
-    parser.add_argument('--metainfo', default='configs/_base_/datasets/posetrack18.py')
+    parser.add_argument('--metainfo', default=None,
+                        help='joint names (default: posetrack18 for synthetic, coco for coco)')
     parser.add_argument('--dpg-epochs', type=int, default=10)
     args = parser.parse_args(argv)
+    simulate = _load('projects/rmpe/tools/simulate_detections.py').main
+    fit_dpg = _load('tools/analysis/fit_dpg.py').main
+    if args.layout == 'coco':
+        ann = osp.join(args.data_root, 'annotations', 'person_keypoints_train2017.json')
+        dets = osp.join(args.data_root, 'person_detection_results',
+                        'train2017_simulated_detections.json')
+        dpg = osp.join(args.data_root, 'dpg', 'dpg_train2017.json')
+        os.makedirs(osp.dirname(dpg), exist_ok=True)
+        steps = [(simulate, 'projects/rmpe/tools/simulate_detections.py',
+                  [ann, dets, '--seed', str(args.seed + 1)]),
+                 (fit_dpg, 'tools/analysis/fit_dpg.py',
+                  [ann, '--detections', dets, '--metainfo',
+                   args.metainfo or 'configs/_base_/datasets/coco.py', '--seed', str(args.seed),
+                   '--out', dpg])]
+        for fn, tool, argv_ in steps:
+            print('python', tool, ' '.join(argv_), flush=True)
+            fn(argv_)
+        return dict(train_dets=dets, gmm=dpg)
+    args.metainfo = args.metainfo or 'configs/_base_/datasets/posetrack18.py'
     out = osp.join(args.data_root, 'rmpe')
     os.makedirs(out, exist_ok=True)
     files = dict(
@@ -46,8 +74,6 @@ def main(argv=None) -> dict:
         train_dets=osp.join(out, 'train_simulated_detections.json'),
         gmm=osp.join(out, 'dpg_atomic_pose_gmm_train.json'),
         net=osp.join(out, 'dpg_proposal_network_train.pth'))
-    simulate = _load('projects/rmpe/tools/simulate_detections.py').main
-    fit_dpg = _load('tools/analysis/fit_dpg.py').main
     steps = [
         (simulate, [osp.join(args.data_root, 'annotations', 'val.json'), files['val_dets'],
                     '--seed', str(args.seed)]),
