@@ -22,8 +22,10 @@ weighted sum over contiguous group segments. The test oracle
 ``tests/test_rmpe/pose_nms_reference.py`` is a straightforward per-pose loop giving identical
 results (tests and ``benchmarks/bench_pose_nms.py`` compare the two).
 """
+import json
+import os.path as osp
 from dataclasses import asdict, dataclass
-from typing import Any, Dict, Optional
+from typing import Any, Dict, Optional, Tuple
 
 import numpy as np
 from mmengine.structures import InstanceData
@@ -282,25 +284,106 @@ def parametric_pose_nms(keypoints: np.ndarray,
         keypoint_scores=merged_scores[kept], scores=out_scores[kept])
 
 
+#: ``format`` field of the parameter files written by ``tools/analysis/fit_pose_nms.py``.
+PARAMS_FILE_FORMAT = 'rmpe-pose-nms-params'
+PARAMS_FILE_VERSION = 1
+
+
+def save_pose_nms_params(path: str, preset: Optional[str], params: PoseNMSParams,
+                         **extra: Any) -> None:
+    """Write NMS parameters as JSON for ``ParametricPoseNMS(params_file=...)``.
+
+    Args:
+        path: output file.
+        preset: the preset the parameters start from (``'paper'``, ``'alphapose'`` or None).
+        params: every parameter of the NMS (the file is self-contained).
+        **extra: further JSON-serialisable fields (the fitting history, AP values, ...).
+    """
+    data = dict(format=PARAMS_FILE_FORMAT, version=PARAMS_FILE_VERSION, preset=preset,
+                params=asdict(params), **extra)
+    with open(path, 'w') as f:
+        json.dump(data, f, indent=1)
+
+
+def load_pose_nms_params(path: str) -> Tuple[Optional[str], Dict[str, Any]]:
+    """Read a file written by :func:`save_pose_nms_params` (``tools/analysis/fit_pose_nms.py``).
+
+    Args:
+        path: the JSON file.
+
+    Returns:
+        ``(preset, params)``: the preset name the file was fitted from and a dict of every
+        :class:`PoseNMSParams` field.
+
+    Raises:
+        FileNotFoundError: no such file.
+        ValueError: not JSON, not a parameter file, unsupported version, unknown or missing
+            parameters, or invalid values (the message names the file and the field).
+    """
+    if not osp.isfile(path):
+        raise FileNotFoundError(
+            f'ParametricPoseNMS: params_file {path!r} not found; write it with '
+            'tools/analysis/fit_pose_nms.py ANN CANDIDATES --out <file>')
+    try:
+        with open(path) as f:
+            data = json.load(f)
+    except (json.JSONDecodeError, UnicodeDecodeError) as e:
+        raise ValueError(f'ParametricPoseNMS: params_file {path!r} is not JSON ({e})') from None
+    if not isinstance(data, dict) or data.get('format') != PARAMS_FILE_FORMAT:
+        raise ValueError(f'ParametricPoseNMS: params_file {path!r} is not a pose NMS parameter '
+                         f'file (its "format" field must be {PARAMS_FILE_FORMAT!r}; write it '
+                         'with tools/analysis/fit_pose_nms.py)')
+    if data.get('version') != PARAMS_FILE_VERSION:
+        raise ValueError(f'ParametricPoseNMS: params_file {path!r} has version '
+                         f'{data.get("version")!r}, expected {PARAMS_FILE_VERSION}')
+    params = data.get('params')
+    if not isinstance(params, dict):
+        raise ValueError(f'ParametricPoseNMS: params_file {path!r} has no "params" object')
+    fields = set(PoseNMSParams.__dataclass_fields__)
+    unknown, missing = set(params) - fields, fields - set(params)
+    if unknown or missing:
+        raise ValueError(f'ParametricPoseNMS: params_file {path!r}: unknown parameters '
+                         f'{sorted(unknown)}, missing parameters {sorted(missing)}')
+    try:
+        PoseNMSParams(**params)
+    except (ValueError, TypeError) as e:
+        raise ValueError(f'ParametricPoseNMS: params_file {path!r}: {e}') from None
+    preset = data.get('preset')
+    if preset is not None and preset not in PRESET_NAMES:
+        raise ValueError(f'ParametricPoseNMS: params_file {path!r}: unknown preset {preset!r}')
+    return preset, dict(params)
+
+
 @POSE_NMS.register_module()
 class ParametricPoseNMS:
     """Parametric pose NMS (RMPE) as a pipeline stage: ``nms(instances) -> instances``.
 
     Args:
         preset: ``'paper'`` or ``'alphapose'`` (see :mod:`.pose_nms_presets`), or ``None`` for
-            the defaults of :class:`PoseNMSParams`.
-        **params: :class:`PoseNMSParams` fields overriding the preset (e.g. the values learned
-            by ``tools/analysis/fit_pose_nms.py``).
+            the defaults of :class:`PoseNMSParams`. With ``params_file`` it must name the
+            preset the file was fitted from (a guard against pairing a file with the wrong
+            form of the NMS).
+        params_file: JSON written by ``tools/analysis/fit_pose_nms.py --out`` (every parameter
+            of the NMS); its values replace the preset's.
+        **params: :class:`PoseNMSParams` fields overriding the preset and the file.
     """
 
-    def __init__(self, preset: Optional[str] = 'alphapose', **params: Any) -> None:
+    def __init__(self, preset: Optional[str] = 'alphapose', params_file: Optional[str] = None,
+                 **params: Any) -> None:
         if preset is not None and preset not in PRESET_NAMES:
             raise ValueError(f'ParametricPoseNMS: unknown preset {preset!r}, '
                              f'choose one of {PRESET_NAMES} or None')
         base: Dict[str, Any] = pose_nms_preset(preset) if preset is not None else {}
+        if params_file is not None:
+            file_preset, base = load_pose_nms_params(params_file)
+            if file_preset != preset:
+                raise ValueError(f'ParametricPoseNMS: params_file {params_file!r} was fitted '
+                                 f'with preset={file_preset!r} but preset={preset!r}; set '
+                                 f'preset={file_preset!r}')
         unknown = set(params) - set(PoseNMSParams.__dataclass_fields__)
         if unknown:
             raise TypeError(f'ParametricPoseNMS: unknown parameters {sorted(unknown)}')
+        self.params_file = params_file
         self.params = PoseNMSParams(**{**base, **params})
 
     def run(self, instances: InstanceData) -> PoseNMSResult:

@@ -4,8 +4,9 @@ RMPE learns ``sigma1, sigma2, lambda, eta`` by maximising AP on a validation set
 poses, optimising two parameters at a time with the other two fixed and alternating until
 convergence. :func:`alternating_search` is that search over multiplicative grids;
 :class:`CandidatePoses` + :func:`nms_coco_ap` give the objective (COCO keypoint AP with
-xtcocotools, the scoring of mmpose's ``CocoMetric``). ``tools/analysis/fit_pose_nms.py`` is the
-command-line front end.
+xtcocotools, each kept pose scored as ``PoseNMSCocoMetric`` scores it: by the NMS's output
+score, or mmpose ``CocoMetric``'s rescoring with ``pose_score='coco'``).
+``tools/analysis/fit_pose_nms.py`` is the command-line front end.
 """
 import contextlib
 import io
@@ -130,9 +131,22 @@ def rescore(keypoint_scores: np.ndarray, bbox_scores: np.ndarray,
     return np.asarray(bbox_scores, np.float64) * mean
 
 
-def apply_nms_to_candidates(cands: CandidatePoses,
-                            params: Optional[PoseNMSParams]) -> List[dict]:
-    """Run the NMS per image (``params=None``: no NMS) and return COCO keypoint results."""
+POSE_SCORES = ('nms', 'coco')
+
+
+def apply_nms_to_candidates(cands: CandidatePoses, params: Optional[PoseNMSParams],
+                            pose_score: str = 'nms') -> List[dict]:
+    """Run the NMS per image (``params=None``: no NMS) and return COCO keypoint results.
+
+    Args:
+        cands: the candidate poses.
+        params: NMS parameters, or ``None`` for no NMS.
+        pose_score: score of each kept pose in the results: ``'nms'`` (the NMS's output score,
+            ``params.output_score``) or ``'coco'`` (:func:`rescore` of the merged pose, mmpose
+            ``CocoMetric``'s ``'bbox_keypoint'`` rule). Without NMS always :func:`rescore`.
+    """
+    if pose_score not in POSE_SCORES:
+        raise ValueError(f'pose_score must be one of {POSE_SCORES}, got {pose_score!r}')
     results = []
     for img, kp, ks, bb, bs in zip(cands.image_ids, cands.keypoints, cands.keypoint_scores,
                                    cands.bboxes, cands.bbox_scores):
@@ -141,7 +155,10 @@ def apply_nms_to_candidates(cands: CandidatePoses,
         else:
             res = parametric_pose_nms(kp, ks, bb, bs, params)
             out_kp, out_ks, out_bs = res.keypoints, res.keypoint_scores, bs[res.keep]
-        scores = rescore(out_ks, out_bs)
+        if params is not None and pose_score == 'nms':
+            scores = res.scores
+        else:
+            scores = rescore(out_ks, out_bs)
         for p, s, score in zip(out_kp, out_ks, scores):
             results.append(dict(
                 image_id=int(img), category_id=1, score=float(score),
@@ -168,6 +185,7 @@ def coco_keypoint_ap(coco_gt, results: List[dict], sigmas: Sequence[float]) -> f
 
 
 def nms_coco_ap(coco_gt, cands: CandidatePoses, params: Optional[PoseNMSParams],
-                sigmas: Sequence[float]) -> float:
-    """AP of the candidates after the NMS with ``params`` (``None``: without NMS)."""
-    return coco_keypoint_ap(coco_gt, apply_nms_to_candidates(cands, params), sigmas)
+                sigmas: Sequence[float], pose_score: str = 'nms') -> float:
+    """AP of the candidates after the NMS with ``params`` (``None``: without NMS); see
+    :func:`apply_nms_to_candidates` for ``pose_score``."""
+    return coco_keypoint_ap(coco_gt, apply_nms_to_candidates(cands, params, pose_score), sigmas)

@@ -1,4 +1,6 @@
 """PoseNMSCocoMetric: COCO AP after a registered pose NMS, against independent computations."""
+import json
+
 import numpy as np
 import pytest
 from mmpose.evaluation.metrics import CocoMetric
@@ -61,3 +63,61 @@ def test_metric_rejects_nms_mode_and_bad_configs(tmp_path):
                            pose_nms=dict(type='OKSNMS')))
     with pytest.raises(ValueError, match='pose_nms'):
         METRICS.build(dict(type='PoseNMSCocoMetric', pose_nms='OKSNMS'))
+
+
+def _one_person_coco(tmp_path):
+    """One image, one annotated person (17 joints) and two candidate poses: the person's exact
+    pose (joint scores 0.5, box score 1.0) and a pose far away (joint scores 0.6, box 0.1)."""
+    rng = np.random.default_rng(3)
+    p = rng.uniform([100, 100], [200, 400], (K, 2))
+    box = np.concatenate([p.min(0), p.max(0)])
+    gt = dict(images=[dict(id=1, file_name='0.jpg', width=1000, height=800)],
+              annotations=[dict(id=1, image_id=1, category_id=1, iscrowd=0, num_keypoints=K,
+                                area=float(np.prod(box[2:] - box[:2])),
+                                bbox=[*box[:2], *(box[2:] - box[:2])],
+                                keypoints=np.concatenate([p, np.full((K, 1), 2)],
+                                                         1).ravel().tolist())],
+              categories=[dict(id=1, name='person', keypoints=[str(i) for i in range(K)],
+                               skeleton=[])])
+    path = tmp_path / 'gt.json'
+    path.write_text(json.dumps(gt))
+    far = p + [600, 0]
+    records = [dict(image_id=1, keypoints=p, keypoint_scores=np.full(K, 0.5), bbox=box,
+                    bbox_score=1.0),
+               dict(image_id=1, keypoints=far, keypoint_scores=np.full(K, 0.6),
+                    bbox=box + [600, 0, 600, 0], bbox_score=0.1)]
+    return path, records
+
+
+@pytest.mark.parametrize('output_score,expected_ap', [
+    # AlphaPose's proposal score mean + bbox + 1.25 max: 0.5 + 1 + 0.625 > 0.6 + 0.1 + 0.75, the
+    # true pose ranks first: precision 1 at every recall -> AP 1
+    ('alphapose', 1.0),
+    # mean joint score: the far pose (0.6 > 0.5) ranks first: precision 1/2 at recall 1 -> AP 0.5
+    ('keypoint_mean', 0.5)])
+def test_the_nms_output_score_reaches_the_ap(tmp_path, output_score, expected_ap):
+    path, records = _one_person_coco(tmp_path)
+    nms = dict(type='ParametricPoseNMS', preset='alphapose', output_score=output_score)
+    ap = evaluate(METRICS.build(dict(type='PoseNMSCocoMetric', ann_file=str(path),
+                                     pose_nms=nms)), records)['coco/AP']
+    assert ap == pytest.approx(expected_ap, abs=1e-9)
+    # CocoMetric's own rescoring (bbox score x mean joint score: 0.5 vs 0.06) ignores it
+    coco = evaluate(METRICS.build(dict(type='PoseNMSCocoMetric', ann_file=str(path),
+                                       pose_nms=nms, pose_score='coco')), records)['coco/AP']
+    assert coco == pytest.approx(1.0, abs=1e-9)
+    # the fitting objective scores the same way as the metric
+    params = PoseNMSParams(**{**pose_nms_preset('alphapose'), 'output_score': output_score})
+    direct = nms_coco_ap(load_coco(path), CandidatePoses.from_records(records), params,
+                         COCO_SIGMAS)
+    assert direct == pytest.approx(expected_ap, abs=1e-9)
+
+
+def test_pose_score_nms_needs_an_nms_with_scores(tmp_path):
+    path, records = _one_person_coco(tmp_path)
+    metric = METRICS.build(dict(type='PoseNMSCocoMetric', ann_file=str(path),
+                                pose_nms=dict(type='OKSNMS'), pose_score='nms'))
+    with pytest.raises(ValueError, match='outputs no "scores"'):
+        evaluate(metric, records)
+    with pytest.raises(ValueError, match='pose_score'):
+        METRICS.build(dict(type='PoseNMSCocoMetric', pose_nms=dict(type='OKSNMS'),
+                           pose_score='box'))

@@ -105,9 +105,12 @@ def test_nms_raises_ap_over_no_nms_on_duplicates(tmp_path):
     with_nms = nms_coco_ap(coco, cands, PoseNMSParams(**pose_nms_preset('alphapose')),
                            COCO_SIGMAS)
     assert 0 <= no_nms < with_nms <= 1
-    # eta so large nothing is eliminated (and no match rule): the same as no NMS
+    # eta so large nothing is eliminated (and no match rule): the same as no NMS when the kept
+    # poses are rescored like CocoMetric; scored by the NMS output (mean joint score, which
+    # ignores the box scores) the ranking and so the AP differ
     keep_all = PoseNMSParams(**pose_nms_preset('paper')).replace(eta=1e9, merge_radius=0.0)
-    assert nms_coco_ap(coco, cands, keep_all, COCO_SIGMAS) == pytest.approx(no_nms)
+    assert nms_coco_ap(coco, cands, keep_all, COCO_SIGMAS, 'coco') == pytest.approx(no_nms)
+    assert nms_coco_ap(coco, cands, keep_all, COCO_SIGMAS, 'nms') != pytest.approx(no_nms)
 
 
 @pytest.mark.parametrize('fmt', ['pkl', 'json'])

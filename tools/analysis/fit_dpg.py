@@ -1,8 +1,10 @@
-"""Fit RMPE's Deep Proposals Generator (DPG) on a training set and save it as JSON.
+"""Fit RMPE's Deep Proposals Generator (DPG) on a training set.
 
     python tools/analysis/fit_dpg.py ANN.json --detections DET.json --out dpg.json
     python tools/analysis/fit_dpg.py ANN.json --det-config CFG --det-checkpoint CKPT \\
         --img-root data/coco/train2017/ --out dpg.json
+    python tools/analysis/fit_dpg.py ANN.json --detections DET.json --mode proposal_network \\
+        --out dpg_net.pth
 
 ``ANN.json`` holds COCO-style keypoint annotations (COCO, PoseTrack18 merged, synthetic).
 Detections come from a COCO results file (``[{image_id, bbox: xywh, score, category_id}]``) or
@@ -10,8 +12,14 @@ from running an mmdet detector over the images. Each image's detections are matc
 ground-truth boxes (Hungarian on IoU), the offsets of matched pairs are normalised by the
 ground-truth box size, the ground-truth poses are aligned on their torso and clustered into
 atomic poses (k-means), and a Gaussian mixture of the offsets is fitted per atomic pose
-(:mod:`plugins.datasets.transforms.dpg_fitting`). Use the file with
-``dict(type='DeepProposalsGenerator', dpg_file='dpg.json')``.
+(:mod:`plugins.datasets.transforms.dpg_fitting`; ``--mode atomic_pose_gmm``, the default).
+Use the file with ``dict(type='DeepProposalsGenerator', mode='atomic_pose_gmm',
+dpg_file='dpg.json')``.
+
+``--mode proposal_network`` instead trains the proposal scorer
+(:mod:`plugins.datasets.transforms.dpg_network`): the matched detector boxes are the positives,
+random boxes around the ground truth the negatives; use the ``.pth`` with
+``dict(type='DeepProposalsGenerator', mode='proposal_network', dpg_file='dpg_net.pth')``.
 """
 import argparse
 import json
@@ -26,12 +34,17 @@ sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
 from plugins.datasets.transforms.dpg_fitting import (fit_dpg_model,  # noqa: E402
                                                      match_detections, normalized_box_offsets)
+from plugins.datasets.transforms.dpg_network import train_proposal_scorer  # noqa: E402
 
 
 def parse_args(argv=None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description='Fit the RMPE Deep Proposals Generator')
     parser.add_argument('ann', help='COCO-style keypoint annotation file')
-    parser.add_argument('--out', required=True, help='output DPG model (JSON)')
+    parser.add_argument('--out', required=True,
+                        help='output DPG model (JSON; .pth for --mode proposal_network)')
+    parser.add_argument('--mode', default='atomic_pose_gmm',
+                        choices=('atomic_pose_gmm', 'proposal_network'),
+                        help='k-means atomic poses + offset mixtures, or the proposal scorer')
     det = parser.add_mutually_exclusive_group(required=True)
     det.add_argument('--detections', help='COCO results file with person detections')
     det.add_argument('--det-config', help='mmdet config to run over the images')
@@ -51,6 +64,13 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--num-components', type=int, default=3)
     parser.add_argument('--min-samples-per-component', type=int, default=10)
     parser.add_argument('--seed', type=int, default=0)
+    net = parser.add_argument_group('proposal_network')
+    net.add_argument('--epochs', type=int, default=10)
+    net.add_argument('--num-negatives', type=int, default=4, help='random boxes per positive')
+    net.add_argument('--proposal-std', type=float, default=0.15,
+                     help='edge jitter (box sizes) of the random boxes')
+    net.add_argument('--lr', type=float, default=3e-3)
+    net.add_argument('--batch-size', type=int, default=256)
     return parser.parse_args(argv)
 
 
@@ -106,7 +126,7 @@ def collect(ann: dict, detections: Dict[int, np.ndarray], iou_thr: float):
         if a.get('iscrowd', 0) or a.get('num_keypoints', 1) == 0 or 'keypoints' not in a:
             continue
         per_image[a['image_id']].append(a)
-    kpts, vis, boxes, matched, offsets = [], [], [], [], []
+    kpts, vis, boxes, matched, offsets, det_boxes = [], [], [], [], [], []
     for img_id, anns in per_image.items():
         gt = np.asarray([a['bbox'] for a in anns], np.float64).reshape(-1, 4)
         gt[:, 2:] += gt[:, :2]
@@ -120,10 +140,12 @@ def collect(ann: dict, detections: Dict[int, np.ndarray], iou_thr: float):
             boxes.append(box)
         matched.extend((base + gi).tolist())
         offsets.append(normalized_box_offsets(gt[gi], det[di]))
+        det_boxes.append(det[di])
     if not kpts:
         raise ValueError('no annotated person with keypoints in the annotation file')
     return (np.stack(kpts), np.stack(vis), np.stack(boxes), np.asarray(matched, np.int64),
-            np.concatenate(offsets) if offsets else np.zeros((0, 4)))
+            np.concatenate(offsets) if offsets else np.zeros((0, 4)),
+            np.concatenate(det_boxes) if det_boxes else np.zeros((0, 4)))
 
 
 def main(argv=None) -> None:
@@ -143,14 +165,26 @@ def main(argv=None) -> None:
         detections = run_detector(ann['images'], args.det_config, args.det_checkpoint,
                                   args.img_root, args.device, args.det_score_thr)
         source = dict(det_config=args.det_config, det_checkpoint=args.det_checkpoint)
-    kpts, vis, boxes, matched, offsets = collect(ann, detections, args.iou_thr)
+    kpts, vis, boxes, matched, offsets, det_boxes = collect(ann, detections, args.iou_thr)
+    meta = dict(ann=args.ann, iou_thr=args.iou_thr, **source)
+    if args.mode == 'proposal_network':
+        net = train_proposal_scorer(
+            kpts, vis, boxes, matched, det_boxes, num_negatives=args.num_negatives,
+            proposal_std=args.proposal_std, epochs=args.epochs, batch_size=args.batch_size,
+            lr=args.lr, seed=args.seed, meta=meta)
+        net.save(args.out)
+        print(f'{len(kpts)} poses, {len(matched)} matched detections (positives), '
+              f'{args.num_negatives} random boxes each (negatives): final loss '
+              f'{net.meta["final_loss"]:.4f}, training accuracy '
+              f'{net.meta["final_train_accuracy"]:.3f} -> {args.out}')
+        return
     model = fit_dpg_model(
         kpts, vis, boxes, matched, offsets,
         torso_upper=joint_ids(args.metainfo, args.torso_upper),
         torso_lower=joint_ids(args.metainfo, args.torso_lower),
         num_atomic_poses=args.num_atomic_poses, num_components=args.num_components,
         min_samples_per_component=args.min_samples_per_component, seed=args.seed,
-        meta=dict(ann=args.ann, iou_thr=args.iou_thr, **source))
+        meta=meta)
     model.save(args.out)
     print(f'{len(kpts)} poses, {len(offsets)} matched detections, '
           f'{len(model.atomic_poses)} atomic poses (offsets per atomic pose: '

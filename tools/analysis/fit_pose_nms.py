@@ -13,9 +13,11 @@ RMPE's procedure (Sec. 3.3): maximise the COCO keypoint AP on the validation set
 two parameters with the other two fixed, alternately, until convergence
 (:func:`plugins.post_processing.pose_nms_fitting.alternating_search`; the pairs are
 ``(lambda, eta)`` and ``(sigma1, sigma2)``, each step a multiplicative grid around the current
-values). AP is computed with xtcocotools and the scoring of mmpose's ``CocoMetric``
-(``bbox_score * mean joint score above 0.2``). The result is printed as a ``pose_nms`` config
-and saved as JSON.
+values). AP is computed with xtcocotools exactly as ``PoseNMSCocoMetric`` computes it: each
+kept pose is scored by the NMS's own output score (``output_score`` of the parameters; without
+NMS, mmpose ``CocoMetric``'s ``bbox_score * mean joint score above 0.2``). ``--out`` writes every
+parameter of the fitted NMS (plus the search history) in the file format that
+``ParametricPoseNMS(preset=..., params_file=...)`` reads.
 """
 import argparse
 import json
@@ -27,7 +29,8 @@ import numpy as np
 
 sys.path.insert(0, osp.dirname(osp.dirname(osp.dirname(osp.abspath(__file__)))))
 
-from plugins.post_processing.parametric_pose_nms import PoseNMSParams  # noqa: E402
+from plugins.post_processing.parametric_pose_nms import (PoseNMSParams,  # noqa: E402
+                                                         save_pose_nms_params)
 from plugins.post_processing.pose_nms_fitting import (CandidatePoses,  # noqa: E402
                                                       alternating_search, nms_coco_ap)
 from plugins.post_processing.pose_nms_presets import PRESET_NAMES, pose_nms_preset  # noqa: E402
@@ -44,7 +47,11 @@ def parse_args(argv=None) -> argparse.Namespace:
     parser.add_argument('--factors', type=float, nargs='+', default=[0.5, 0.71, 1.0, 1.41, 2.0],
                         help='multiplicative grid around the current values')
     parser.add_argument('--max-rounds', type=int, default=10)
-    parser.add_argument('--out', help='write the result (JSON)')
+    parser.add_argument('--pose-score', default='nms', choices=('nms', 'coco'),
+                        help="score of a kept pose: the NMS's output score (as "
+                        "PoseNMSCocoMetric's default) or CocoMetric's rescoring")
+    parser.add_argument('--out', help='write the fitted parameters (JSON, read by '
+                        'ParametricPoseNMS(params_file=...))')
     return parser.parse_args(argv)
 
 
@@ -109,24 +116,29 @@ def main(argv=None) -> dict:
     names = ('sigma1', 'sigma2', 'lam', 'eta')
 
     def objective(values: dict) -> float:
-        return nms_coco_ap(coco, cands, PoseNMSParams(**{**preset, **values}), sigmas)
+        return nms_coco_ap(coco, cands, PoseNMSParams(**{**preset, **values}), sigmas,
+                           args.pose_score)
 
     init = {k: float(preset[k]) for k in names}
     no_nms = nms_coco_ap(coco, cands, None, sigmas)
     best, history = alternating_search(objective, init, factors=args.factors,
                                        max_rounds=args.max_rounds)
-    result = dict(preset=args.preset, init=init, init_ap=history[0]['score'],
-                  best=best, best_ap=max(h['score'] for h in history), no_nms_ap=no_nms,
+    result = dict(preset=args.preset, pose_score=args.pose_score, init=init,
+                  init_ap=history[0]['score'], best=best,
+                  best_ap=max(h['score'] for h in history), no_nms_ap=no_nms,
                   num_candidates=len(cands), num_images=len(cands.image_ids),
                   evaluations=len(history), history=history)
     print(f'{len(cands)} candidate poses in {len(cands.image_ids)} images; AP without NMS '
           f'{no_nms:.4f}, with the {args.preset} preset {result["init_ap"]:.4f}, fitted '
           f'{result["best_ap"]:.4f} ({len(history)} evaluations)')
-    print('pose_nms = ' + repr(dict(type='ParametricPoseNMS', preset=args.preset,
-                                    **{k: round(v, 6) for k, v in best.items()})))
     if args.out:
-        with open(args.out, 'w') as f:
-            json.dump(result, f, indent=1)
+        save_pose_nms_params(args.out, args.preset, PoseNMSParams(**{**preset, **best}),
+                             **{k: v for k, v in result.items() if k != 'preset'})
+        print(f'pose_nms = dict(type=\'ParametricPoseNMS\', preset={args.preset!r}, '
+              f'params_file={args.out!r})')
+    else:
+        print('pose_nms = ' + repr(dict(type='ParametricPoseNMS', preset=args.preset,
+                                        **{k: round(v, 6) for k, v in best.items()})))
     return result
 
 

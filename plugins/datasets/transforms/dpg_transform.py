@@ -6,7 +6,11 @@ import numpy as np
 from mmcv.transforms import BaseTransform
 
 from plugins.datasets.transforms.dpg_model import DPGModel
+from plugins.datasets.transforms.dpg_network import DPGNetworkModel, ProposalNetworkDPG
 from plugins.registry import TRANSFORMS
+
+#: The sampling modes of :class:`DeepProposalsGenerator`.
+DPG_MODES = ('alphapose', 'atomic_pose_gmm', 'proposal_network')
 
 #: The public AlphaPose DPG (``addDPG``): with probability 0.15 a random sub-patch of the box
 #: (same aspect ratio, scale uniform in [0.85, 1]); otherwise each edge moves by a Gaussian
@@ -20,28 +24,39 @@ ALPHAPOSE_PATCH_PROB = 0.15
 class DeepProposalsGenerator(BaseTransform):
     """Replace the ground-truth box by one a person detector could have produced.
 
-    Two ways to sample:
+    Three ways to sample (``mode``):
 
-    * ``dpg_file`` (the paper's DPG): a model fitted by ``tools/analysis/fit_dpg.py``; the
-      instance's pose is assigned to its atomic pose and the box offset
-      ``(det - gt) / (w, h, w, h)`` is drawn from that atomic pose's Gaussian mixture.
-    * ``dpg_file=None``: the public AlphaPose preset, fixed Gaussian edge jitter
+    * ``'atomic_pose_gmm'``: k-means atomic poses + one Gaussian mixture of box offsets per
+      atomic pose, fitted by ``tools/analysis/fit_dpg.py`` (JSON ``dpg_file``); the instance's
+      pose is assigned to its atomic pose and the offset ``(det - gt) / (w, h, w, h)`` is drawn
+      from that atomic pose's mixture (the pose-guided proposals generator as RMPE's ICCV text
+      describes it).
+    * ``'proposal_network'``: a small network trained by ``tools/analysis/fit_dpg.py --mode
+      proposal_network`` (``.pth`` ``dpg_file``) scores ``num_candidates`` random boxes around
+      the person, each encoded as a proposal indicator image with the pose drawn in per-joint
+      colours; one of the ``top_k`` best is used
+      (:mod:`plugins.datasets.transforms.dpg_network`).
+    * ``'alphapose'`` (no file): the public AlphaPose preset, fixed Gaussian edge jitter
       (:data:`ALPHAPOSE_EDGE_MEAN`, :data:`ALPHAPOSE_EDGE_STD`) or, with probability
       ``patch_prob``, a random sub-patch of the box.
 
     Place it after ``LoadImage`` and before ``GetBBoxCenterScale``. Like RMPE's training, it can
-    be switched on from a given epoch: set ``enabled=False`` and use ``DPGScheduleHook``.
+    be switched on from a given epoch: set ``enabled=False`` and use ``DPGScheduleHook``. The
+    file is read when the transform is built, so a missing file fails before training starts.
 
-    Required keys: ``bbox`` (N, 4) ``xyxy``; with ``dpg_file`` also ``keypoints`` (N, K, 2) and
-    ``keypoints_visible`` (N, K); ``img_shape`` when ``clip_to_image``.
+    Required keys: ``bbox`` (N, 4) ``xyxy``; with a fitted mode also ``keypoints`` (N, K, 2)
+    and ``keypoints_visible`` (N, K); ``img_shape`` when ``clip_to_image``.
     Modified keys: ``bbox``.
 
     Args:
-        dpg_file: path of a fitted DPG model (JSON), or ``None`` for the AlphaPose preset.
+        dpg_file: the fitted model of ``mode`` (``None`` for ``'alphapose'``).
+        mode: one of :data:`DPG_MODES`; ``None``: ``'alphapose'`` without ``dpg_file``, else
+            ``'atomic_pose_gmm'``.
         prob: probability to augment an instance's box.
         patch_prob: probability of a sub-patch in the preset (AlphaPose: 0.15); as in AlphaPose,
             where one uniform draw decides both, the patch scale is uniform in
             ``[1 - patch_prob, 1)``.
+        num_candidates / top_k: ``'proposal_network'`` sampling (see above).
         clip_to_image: clip boxes to the image, as AlphaPose does (``1 <= x1 <= W - 3`` etc.).
         min_size: a sampled box narrower or lower than this (pixels) keeps the original box.
         enabled: whether the transform acts (a schedule hook may switch it on later).
@@ -52,8 +67,11 @@ class DeepProposalsGenerator(BaseTransform):
 
     def __init__(self,
                  dpg_file: Optional[str] = None,
+                 mode: Optional[str] = None,
                  prob: float = 1.0,
                  patch_prob: float = ALPHAPOSE_PATCH_PROB,
+                 num_candidates: int = 32,
+                 top_k: int = 4,
                  clip_to_image: bool = True,
                  min_size: float = 2.0,
                  enabled: bool = True,
@@ -62,14 +80,28 @@ class DeepProposalsGenerator(BaseTransform):
         if not 0 <= prob <= 1 or not 0 <= patch_prob <= 1:
             raise ValueError(f'DeepProposalsGenerator: prob and patch_prob must be in [0, 1], '
                              f'got {prob}, {patch_prob}')
+        if mode is None:
+            mode = 'alphapose' if dpg_file is None else 'atomic_pose_gmm'
+        if mode not in DPG_MODES:
+            raise ValueError(f'DeepProposalsGenerator: mode must be one of {DPG_MODES}, '
+                             f'got {mode!r}')
+        if (mode == 'alphapose') != (dpg_file is None):
+            raise ValueError(f'DeepProposalsGenerator: mode={mode!r} ' + (
+                'takes no dpg_file' if mode == 'alphapose' else
+                'needs dpg_file (fit it with tools/analysis/fit_dpg.py)'))
+        self.mode = mode
         self.dpg_file = dpg_file
         self.model: Optional[DPGModel] = None
-        if dpg_file is not None:
+        self.network: Optional[ProposalNetworkDPG] = None
+        if mode == 'atomic_pose_gmm':
             if not osp.isfile(dpg_file):
                 raise FileNotFoundError(
                     f'DeepProposalsGenerator: DPG model {dpg_file!r} not found; fit it with '
                     'tools/analysis/fit_dpg.py, or set dpg_file=None for the AlphaPose preset')
             self.model = DPGModel.load(dpg_file)
+        elif mode == 'proposal_network':
+            self.network = ProposalNetworkDPG(DPGNetworkModel.load(dpg_file), num_candidates,
+                                              top_k)
         self.prob = float(prob)
         self.patch_prob = float(patch_prob)
         self.clip_to_image = clip_to_image
@@ -93,12 +125,15 @@ class DeepProposalsGenerator(BaseTransform):
         boxes = np.asarray(bboxes, np.float64).reshape(-1, 4)
         wh = boxes[:, 2:] - boxes[:, :2]
         whwh = np.concatenate([wh, wh], axis=1)
+        if self.mode != 'alphapose' and (keypoints is None or visible is None):
+            raise KeyError(f'DeepProposalsGenerator: mode={self.mode!r} needs "keypoints" and '
+                           '"keypoints_visible" (the pose guides the proposals)')
         if self.model is not None:
-            if keypoints is None or visible is None:
-                raise KeyError('DeepProposalsGenerator: a fitted DPG needs "keypoints" and '
-                               '"keypoints_visible" to find the atomic pose')
             clusters = self.model.assign(keypoints, np.asarray(visible) > 0, boxes)
             return boxes + self.model.sample_offsets(clusters, self.rng) * whwh
+        if self.network is not None:
+            return self.network.sample(boxes, keypoints, np.asarray(visible).reshape(
+                len(boxes), -1) > 0, self.rng)
         n = len(boxes)
         jitter = boxes + self.rng.normal(ALPHAPOSE_EDGE_MEAN, ALPHAPOSE_EDGE_STD,
                                          (n, 4)) * whwh
@@ -140,6 +175,5 @@ class DeepProposalsGenerator(BaseTransform):
         return results
 
     def __repr__(self) -> str:
-        source = self.dpg_file if self.dpg_file is not None else 'alphapose preset'
-        return (f'{self.__class__.__name__}(dpg={source!r}, prob={self.prob}, '
-                f'enabled={self.enabled})')
+        return (f'{self.__class__.__name__}(mode={self.mode!r}, dpg_file={self.dpg_file!r}, '
+                f'prob={self.prob}, enabled={self.enabled})')

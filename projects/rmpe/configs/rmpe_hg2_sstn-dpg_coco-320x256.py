@@ -2,13 +2,21 @@
 # hourglass SPPE at 320x256 (h x w), proposals extended by 20%, Deep Proposals Generator from
 # `dpg_start_epoch` on, parametric pose NMS on the detected boxes at evaluation.
 #
-# Before training:
-#   * fit the DPG on the training set with a person detector (the paper's DPG):
+# Before training (the full protocol is in projects/rmpe/README.md):
+#   * fit the DPG (atomic poses + offset mixtures, mode='atomic_pose_gmm') on train2017 from a
+#     person detector's boxes, either from its COCO results file on train2017
+#       python tools/analysis/fit_dpg.py data/coco/annotations/person_keypoints_train2017.json \
+#           --detections <detector results on train2017 (COCO json)> \
+#           --out data/coco/dpg/dpg_train2017.json
+#     or by running the detector:
 #       python tools/analysis/fit_dpg.py data/coco/annotations/person_keypoints_train2017.json \
 #           --det-config mmdet::faster_rcnn/faster-rcnn_r101_fpn_1x_coco.py \
-#           --det-checkpoint <ckpt> --img-root data/coco/train2017/ --out data/coco/dpg/dpg_train2017.json
-#     or set `dpg = dict(type='DeepProposalsGenerator', dpg_file=None, ...)` for the AlphaPose
-#     preset (fixed Gaussian edge jitter + random sub-patches);
+#           --det-checkpoint <ckpt> --img-root data/coco/train2017/ \
+#           --out data/coco/dpg/dpg_train2017.json
+#     (`--mode proposal_network --out ....pth` trains the network DPG instead); or set
+#     `dpg = dict(type='DeepProposalsGenerator', dpg_file=None, ...)` for the AlphaPose
+#     preset (fixed Gaussian edge jitter + random sub-patches). The no-DPG ablation
+#     (rmpe_hg2_sstn-no-dpg_*) needs no DPG file;
 #   * RMPE fine-tunes the STN on a pretrained SPPE, which also initialises the frozen parallel
 #     SPPE: train `rmpe_hg2_no-sstn_coco-320x256.py` (or take any SPPE with the same layout) and
 #     set `model.sppe.init_cfg = dict(type='Pretrained', checkpoint=...)`.
@@ -22,6 +30,7 @@ default_scope = 'mmpose'
 smoke_input_shape = (1, 3, 64, 64)
 
 proposal_extension = 0.2  # boxes extended by 20% in width and height (train and test)
+bbox_padding = 1 + proposal_extension  # GetBBoxCenterScale's padding factor
 dpg_start_epoch = 100  # ground-truth boxes first, DPG-augmented boxes from this epoch on
 
 codec = dict(type='MSRAHeatmap', input_size=(256, 320), heatmap_size=(64, 80), sigma=2)
@@ -53,12 +62,13 @@ model = dict(
     parallel_sppe=dict(init_from='sppe', loss_weight=1.0),
     heatmap_alignment='msra')
 
-dpg = dict(type='DeepProposalsGenerator', dpg_file='data/coco/dpg/dpg_train2017.json',
+dpg = dict(type='DeepProposalsGenerator', mode='atomic_pose_gmm',
+           dpg_file='data/coco/dpg/dpg_train2017.json',
            enabled=False)  # switched on by DPGScheduleHook
 train_pipeline = [
     dict(type='LoadImage'),
     dpg,
-    dict(type='GetBBoxCenterScale', padding=1 + proposal_extension),
+    dict(type='GetBBoxCenterScale', padding=bbox_padding),
     dict(type='RandomFlip', direction='horizontal'),
     dict(type='RandomHalfBody'),
     dict(type='RandomBBoxTransform', shift_prob=0.0),  # box offsets come from the DPG
@@ -68,7 +78,7 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1 + proposal_extension),
+    dict(type='GetBBoxCenterScale', padding=bbox_padding),
     dict(type='TopdownAffine', input_size=codec['input_size']),
     dict(type='PackPoseInputs')
 ]
@@ -81,9 +91,11 @@ custom_hooks = [
     dict(type='DPGScheduleHook', start_epoch=dpg_start_epoch),
 ]
 
-# detected boxes give several poses per person: parametric pose NMS before COCO AP
-# (AlphaPose's tuned constants; `tools/analysis/fit_pose_nms.py` learns the paper form's)
-pose_nms = dict(type='ParametricPoseNMS', preset='alphapose')
+# detected boxes give several poses per person: parametric pose NMS before COCO AP, with the
+# public AlphaPose implementation's constants. The paper's form with learned parameters:
+# `tools/analysis/fit_pose_nms.py ... --preset paper --out nms.json`, then
+# --cfg-options test_evaluator.pose_nms.preset=paper test_evaluator.pose_nms.params_file=nms.json
+pose_nms = dict(type='ParametricPoseNMS', preset='alphapose', params_file=None)
 val_evaluator = dict(
     _delete_=True,
     type='PoseNMSCocoMetric',

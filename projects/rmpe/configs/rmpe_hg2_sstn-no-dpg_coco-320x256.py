@@ -1,4 +1,16 @@
-# Ablation: no Deep Proposals Generator (no DPGScheduleHook, so the DeepProposalsGenerator of
-# the pipeline stays disabled: ground-truth boxes only).
+# Ablation: no Deep Proposals Generator: ground-truth boxes only (extended by 20% like every
+# config). The DPG transform and its DPGScheduleHook are removed, so this config does not need
+# the fitted DPG file (data/coco/dpg/dpg_train2017.json) of the full RMPE config.
 _base_ = ['./rmpe_hg2_sstn-dpg_coco-320x256.py']
+train_pipeline = [
+    dict(type='LoadImage'),
+    dict(type='GetBBoxCenterScale', padding={{_base_.bbox_padding}}),
+    dict(type='RandomFlip', direction='horizontal'),
+    dict(type='RandomHalfBody'),
+    dict(type='RandomBBoxTransform', shift_prob=0.0),
+    dict(type='TopdownAffine', input_size={{_base_.codec.input_size}}),
+    dict(type='GenerateTarget', encoder={{_base_.codec}}),
+    dict(type='PackPoseInputs', pack_transformed=True)
+]
+train_dataloader = dict(dataset=dict(pipeline=train_pipeline))
 custom_hooks = [dict(type='SyncBuffersHook')]

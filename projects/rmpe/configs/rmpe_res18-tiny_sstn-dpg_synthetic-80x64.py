@@ -1,8 +1,9 @@
 # RMPE on the embedded synthetic videos (`make data` -> data/synthetic), sized to train on a
 # CPU in minutes: the SPPE is a small ResNet-18 (3 stages at 1/4 width) + deconvolution heatmap
-# head at 80x64 (the paper's 5:4 crop; synthetic people are about 50 x 180 px), with the paper's symmetric STN, parallel SPPE, 20% proposal extension,
-# Deep Proposals Generator (the AlphaPose preset: no detector is trained on this data) and
-# parametric pose NMS on simulated detections at evaluation.
+# head at 80x64 (the paper's 5:4 crop; synthetic people are about 50 x 180 px), with the
+# symmetric STN, parallel SPPE, 20% proposal extension, Deep Proposals Generator (the AlphaPose
+# preset; the fitted DPGs: rmpe_res18-tiny_sstn-dpg-{gmm,net}_*) and parametric pose NMS on
+# simulated detections at evaluation.
 #
 # RMPE fine-tunes the STN on a pretrained SPPE, which also initialises the frozen parallel SPPE:
 # train `rmpe_res18-tiny_no-sstn_synthetic-80x64.py` first and pass its checkpoint with
@@ -20,6 +21,7 @@ det_file = data_root + 'rmpe/val_simulated_detections.json'
 max_epochs = 6
 dpg_start_epoch = 1  # ground-truth boxes first, DPG-augmented boxes from this epoch on
 proposal_extension = 0.2  # boxes extended by 20% in width and height (train and test)
+bbox_padding = 1 + proposal_extension  # GetBBoxCenterScale's padding factor
 batch_size = 32
 
 codec = dict(type='MSRAHeatmap', input_size=(64, 80), heatmap_size=(16, 20), sigma=1)
@@ -43,11 +45,11 @@ model = dict(
     parallel_sppe=dict(init_from='sppe', loss_weight=1.0),
     heatmap_alignment='msra')
 
-dpg = dict(type='DeepProposalsGenerator', dpg_file=None, enabled=False)
+dpg = dict(type='DeepProposalsGenerator', mode='alphapose', dpg_file=None, enabled=False)
 train_pipeline = [
     dict(type='LoadImage'),
     dpg,
-    dict(type='GetBBoxCenterScale', padding=1 + proposal_extension),
+    dict(type='GetBBoxCenterScale', padding=bbox_padding),
     dict(type='RandomFlip', direction='horizontal'),
     dict(type='RandomHalfBody'),
     dict(type='RandomBBoxTransform', shift_prob=0.0),  # box offsets come from the DPG
@@ -57,7 +59,7 @@ train_pipeline = [
 ]
 val_pipeline = [
     dict(type='LoadImage'),
-    dict(type='GetBBoxCenterScale', padding=1 + proposal_extension),
+    dict(type='GetBBoxCenterScale', padding=bbox_padding),
     dict(type='TopdownAffine', input_size=codec['input_size']),
     dict(type='PackPoseInputs')
 ]
@@ -80,9 +82,11 @@ custom_hooks = [
     dict(type='DPGScheduleHook', start_epoch=dpg_start_epoch),
 ]
 
-# several boxes per person: parametric pose NMS before COCO AP (AlphaPose's constants; the
-# README shows the paper form with parameters learned by tools/analysis/fit_pose_nms.py)
-pose_nms = dict(type='ParametricPoseNMS', preset='alphapose')
+# several boxes per person: parametric pose NMS before COCO AP, with the public AlphaPose
+# implementation's constants. The paper's form with learned parameters:
+# `tools/analysis/fit_pose_nms.py ... --preset paper --out nms.json`, then
+# --cfg-options test_evaluator.pose_nms.preset=paper test_evaluator.pose_nms.params_file=nms.json
+pose_nms = dict(type='ParametricPoseNMS', preset='alphapose', params_file=None)
 val_evaluator = dict(type='PoseNMSCocoMetric', ann_file=data_root + 'annotations/val.json',
                      pose_nms=pose_nms)
 test_evaluator = val_evaluator
@@ -99,5 +103,5 @@ param_scheduler = [
 auto_scale_lr = dict(base_batch_size=batch_size)
 default_hooks = dict(
     logger=dict(interval=10),
-    checkpoint=dict(interval=max_epochs, max_keep_ckpts=1, save_best=None))
+    checkpoint=dict(interval=max_epochs, max_keep_ckpts=1, save_best='coco/AP', rule='greater'))
 randomness = dict(seed=0)
