@@ -23,6 +23,7 @@ random boxes around the ground truth the negatives; use the ``.pth`` with
 """
 import argparse
 import json
+import os
 import os.path as osp
 import sys
 from collections import defaultdict
@@ -150,6 +151,8 @@ def collect(ann: dict, detections: Dict[int, np.ndarray], iou_thr: float):
 
 def main(argv=None) -> None:
     args = parse_args(argv)
+    out_dir = os.path.dirname(os.path.abspath(args.out))
+    os.makedirs(out_dir, exist_ok=True)  # e.g. data/coco/dpg/ of the README protocol
     with open(args.ann) as f:
         ann = json.load(f)
     for key in ('images', 'annotations'):
