@@ -44,10 +44,18 @@ TRACKERS = {
     'ReIDTracker': dict(type='ReIDTracker', geometry='iou', geometry_weight=0.5, max_age=30),
     # failure checker: a scripted region classifier (is a person's box under the region?)
     'RegionUpdateTracker': dict(type='RegionUpdateTracker', max_age=3, detect_every=1),
+    # one shared (random-weight) network for the tracker and the merging post-processor
+    'CorrespondenceTracker': dict(type='CorrespondenceTracker', model=dict(shared='corr_net')),
+}
+#: per tracker: the pipeline's shared models and post-processors (track merging)
+EXTRAS = {
     'CorrespondenceTracker': dict(
-        type='CorrespondenceTracker',
-        model='projects/kpt_correspondence/configs/siamese_bninception-tiny_synthetic-192x144.py',
-        merge=dict(max_gap=30)),
+        models=dict(corr_net=dict(
+            type='CorrespondenceModel',
+            model='projects/kpt_correspondence/configs/'
+                  'siamese_bninception-tiny_synthetic-192x144.py')),
+        post_processors=[dict(type='CorrespondenceTrackMerging', model=dict(shared='corr_net'),
+                              max_gap=30, min_track_length=3)]),
 }
 
 
@@ -140,7 +148,7 @@ def soak(name: str, frames: int, persons: int, out_dir: str) -> Dict[int, tuple]
     if name == 'RegionUpdateTracker':
         tracker['failure_scorer'] = scorer
     pipe = PoseTrackingPipeline(pose_estimator=dict(type='SpreadPoses'), tracker=tracker,
-                                pose_nms=None)
+                                pose_nms=None, **EXTRAS.get(name, {}))
     sink = TimedJsonSink(out_dir, flush_every=1)
     marks: Dict[int, tuple] = {}
     t_start = time.perf_counter()

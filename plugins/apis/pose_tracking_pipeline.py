@@ -16,8 +16,8 @@ from mmengine.structures import InstanceData
 from plugins.registry import TASK_UTILS, TRACKING_PIPELINES
 from plugins.tracking.base_tracker import BaseTracker
 from plugins.tracking.frame_context import FrameContext
-from plugins.tracking.post_processor import BasePostProcessor, LegacyFinalize
-from plugins.tracking.proposal_source import BaseProposalSource, LegacyRecovery
+from plugins.tracking.post_processor import BasePostProcessor
+from plugins.tracking.proposal_source import BaseProposalSource
 from plugins.tracking.track_edits import TrackEdits
 from plugins.utils.metainfo import dataset_meta_follows
 from .person_detector import detections
@@ -126,20 +126,22 @@ class PoseTrackingPipeline:
         self.pose_nms = None if pose_nms is None else self.build_stage(pose_nms)
         self.proposal_sources: List[BaseProposalSource] = [
             self.build_stage(c) for c in (proposal_sources or [])]
-        self.legacy_recovery: Optional[LegacyRecovery] = None
         if recovery is not None:
             built = self.build_stage(recovery)
-            if hasattr(built, 'propose'):
-                self.proposal_sources.append(built)
-            else:  # compatibility: recover(prev_frame, prev, frame, poses, estimate_poses)
-                self.legacy_recovery = LegacyRecovery(built)
+            if not isinstance(built, BaseProposalSource):
+                raise TypeError(f'recovery {type(built).__name__} is not a proposal source: '
+                                'subclass plugins.tracking.proposal_source.BaseProposalSource '
+                                '(propose / accept / observe; docs/architecture.md)')
+            self.proposal_sources.append(built)
         self.tracker = self.build_stage(tracker)
         if isinstance(self.tracker, BaseProposalSource):  # e.g. the region-update loop
             self.proposal_sources.append(self.tracker)
         self.post_processors: List[BasePostProcessor] = [
             self.build_stage(c) for c in (post_processors or [])]
-        if getattr(self.tracker, 'has_offline_stage', False):  # compatibility: finalize()
-            self.post_processors.insert(0, LegacyFinalize(self.tracker))
+        if callable(getattr(self.tracker, 'finalize', None)):
+            raise TypeError(f'tracker {type(self.tracker).__name__} has a finalize() pass: '
+                            'whole-video passes are post-processors '
+                            '(tracking_pipeline.post_processors, docs/architecture.md)')
         lookahead = int(getattr(self.pose_estimator, 'lookahead', 0) or 0)
         if lookahead and any(getattr(s, 'uses_tracked', True) for s in self.proposal_sources):
             raise ValueError('a pose stage with look-ahead cannot be combined with proposal '
@@ -200,8 +202,6 @@ class PoseTrackingPipeline:
         for stage in (*self.proposal_sources, *self.post_processors):
             if stage is not self.tracker:
                 stage.reset()
-        if self.legacy_recovery is not None:
-            self.legacy_recovery.reset()
         if hasattr(self.pose_estimator, 'reset'):
             self.pose_estimator.reset()
         self.frame_index = -1
@@ -347,8 +347,6 @@ class PoseTrackingPipeline:
             poses = poses[keep]
         poses = self._accept(ctx, poses)
         poses = self._suppress(poses)
-        if self.legacy_recovery is not None:
-            poses = self.legacy_recovery.recover(ctx, poses, self.estimate_poses)
         if isinstance(self.tracker, BaseTracker) and \
                 type(self.tracker).update is BaseTracker.update:
             tracked = self.tracker.track(ctx, poses)
@@ -358,8 +356,6 @@ class PoseTrackingPipeline:
         for stage in self.proposal_sources:
             if stage is not self.tracker:
                 stage.observe(ctx, tracked)
-        if self.legacy_recovery is not None:
-            self.legacy_recovery.observe(ctx, tracked)
         for post in self.post_processors:
             post.observe(ctx.index, tracked, ctx)
         if self.keypoint_score_thr is not None:

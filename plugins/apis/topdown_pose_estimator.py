@@ -11,6 +11,7 @@ from mmengine.model import ImgDataPreprocessor
 from mmengine.registry import DefaultScope
 from mmengine.structures import InstanceData
 
+from plugins.geometry import to_numpy
 from plugins.registry import POSE_STAGES
 from .batched_topdown import CROP_BACKENDS, TopdownCropper, affine_crops_torch
 from .fast_inference import optimize_for_inference
@@ -177,9 +178,9 @@ class MMPoseTopdownEstimator:
             for start in range(0, len(crops), step):
                 for sample in self.model.test_step(pseudo_collate(data_list[start:start + step])):
                     pred = sample.pred_instances
-                    keypoints.append(_numpy(pred.keypoints)[..., :2].reshape(
+                    keypoints.append(to_numpy(pred.keypoints)[..., :2].reshape(
                         -1, self.num_keypoints, 2))
-                    scores.append(_numpy(pred.keypoint_scores).reshape(-1, self.num_keypoints))
+                    scores.append(to_numpy(pred.keypoint_scores).reshape(-1, self.num_keypoints))
         return np.concatenate(keypoints), np.concatenate(scores)
 
     # ------------------------------------------------------------------ batched path
@@ -259,8 +260,8 @@ class MMPoseTopdownEstimator:
         model = self.model
         if not self._plain_predict:
             out = model.predict(inputs, samples)
-            return (np.stack([_numpy(s.pred_instances.keypoints)[0, :, :2] for s in out]),
-                    np.stack([_numpy(s.pred_instances.keypoint_scores)[0] for s in out]))
+            return (np.stack([to_numpy(s.pred_instances.keypoints)[0, :, :2] for s in out]),
+                    np.stack([to_numpy(s.pred_instances.keypoint_scores)[0] for s in out]))
         # TopdownPoseEstimator.predict without its per-sample bookkeeping; the flipped crops
         # go through the backbone in the same batch as the crops (one forward, not two)
         if model.test_cfg.get('flip_test', False) and self.merge_flip and \
@@ -275,8 +276,8 @@ class MMPoseTopdownEstimator:
         preds = model.head.predict(feats, samples, test_cfg=model.test_cfg)
         if isinstance(preds, tuple):
             preds = preds[0]
-        keypoints = np.concatenate([_numpy(p.keypoints) for p in preds])
-        scores = np.concatenate([_numpy(p.keypoint_scores) for p in preds])
+        keypoints = np.concatenate([to_numpy(p.keypoints) for p in preds])
+        scores = np.concatenate([to_numpy(p.keypoint_scores) for p in preds])
         # add_pred_to_datasample's formula and operand types, for all crops at once
         input_size = self.cropper.input_size
         keypoints[..., :2] = keypoints[..., :2] / input_size * scales[:, None] \
@@ -297,5 +298,4 @@ def _has_plain_predict(model) -> bool:
             and getattr(model, 'with_head', False))
 
 
-def _numpy(x) -> np.ndarray:
-    return x.detach().cpu().numpy() if isinstance(x, torch.Tensor) else np.asarray(x)
+

@@ -21,7 +21,6 @@ from typing import Any, Callable, Dict, Iterable, List, NamedTuple, Optional, Se
 import numpy as np
 from mmengine.structures import InstanceData
 
-from plugins.tracking.post_processor import LegacyFinalize
 from plugins.tracking.track_edits import TrackEdits
 from plugins.utils.metainfo import keypoint_categories
 
@@ -56,8 +55,7 @@ class VideoRunner:
 
     Args:
         pipeline: a :class:`PoseTrackingPipeline` (or any object with ``reset()`` and
-            ``step(frame)``; one with ``has_offline_stage`` and ``finalize(results)`` is
-            adapted).
+            ``step(frame)``, and optionally ``finalize_edits()``).
         sinks: objects with ``open`` / ``write`` / ``close`` (module docstring).
         apply_edits: hand the post-processors' edits to the sinks (False: online ids only).
         max_frames: stop each video after this many frames.
@@ -69,10 +67,6 @@ class VideoRunner:
         self.sinks = list(sinks)
         self.apply_edits = apply_edits
         self.max_frames = max_frames
-        self._legacy = None
-        if not hasattr(pipeline, 'finalize_edits') and getattr(pipeline, 'has_offline_stage',
-                                                               False):
-            self._legacy = LegacyFinalize(pipeline)
 
     def run(self, frames: Iterable, bboxes: Optional[Iterable] = None,
             video: Optional[VideoInfo] = None, stop: Optional[Callable[[], bool]] = None
@@ -92,8 +86,6 @@ class VideoRunner:
         video = video or VideoInfo(name='video',
                                    dataset_meta=dict(getattr(pipe, 'dataset_meta', {}) or {}))
         pipe.reset()
-        if self._legacy is not None:
-            self._legacy.reset()
         for sink in self.sinks:
             sink.open(video)
         box_iter = iter(bboxes) if bboxes is not None else None
@@ -138,8 +130,6 @@ class VideoRunner:
         return stats
 
     def _edits(self) -> TrackEdits:
-        if self._legacy is not None:
-            return self._legacy.finalize(TrackEdits())
         if hasattr(self.pipeline, 'finalize_edits'):
             return self.pipeline.finalize_edits()
         return TrackEdits()
@@ -153,8 +143,6 @@ class VideoRunner:
                         width=w, height=h)
         if sample is not None:
             info = dict(info, sample=sample)
-        if self._legacy is not None:
-            self._legacy.observe(index, result)
         for sink in self.sinks:
             sink.write(index, image, result, info)
         stats['frames'] += 1

@@ -4,9 +4,11 @@ from typing import Callable, Optional, Sequence, Union
 import numpy as np
 from mmengine.structures import InstanceData
 
+from plugins.geometry import scale_boxes
 from plugins.models.correspondence.propagation import FrameFeatures, propagate_keypoints
 from plugins.registry import PROPOSAL_SOURCES
 from plugins.utils.keypoint_similarity import pairwise_oks
+
 from .base_tracker import keypoint_boxes, validate_instances
 from .correspondence_tracker import cached_frame_features, correspondence_net
 from .frame_context import FrameContext
@@ -226,14 +228,9 @@ class CorrespondenceRecovery(BaseProposalSource):
 
     def _boxes(self, pts: np.ndarray, usable: np.ndarray, hw) -> np.ndarray:
         """Boxes around the usable propagated joints (``bbox_padding``), clipped to the image."""
-        boxes = keypoint_boxes(pts, usable.astype(np.float32), min_score=0.5).astype(np.float64)
-        centre = (boxes[:, :2] + boxes[:, 2:]) / 2
-        half = np.maximum((boxes[:, 2:] - boxes[:, :2]) / 2 * self.bbox_padding, 1.0)
-        out = np.concatenate([centre - half, centre + half], axis=1)
-        h, w = hw
-        out[:, [0, 2]] = out[:, [0, 2]].clip(0, w - 1)
-        out[:, [1, 3]] = out[:, [1, 3]].clip(0, h - 1)
-        return out.astype(np.float32)
+        boxes = keypoint_boxes(pts, usable.astype(np.float32), min_score=0.5)
+        return scale_boxes(boxes, self.bbox_padding, tuple(hw)[:2], min_half_size=1.0,
+                           inclusive=True)
 
     @staticmethod
     def _as_recovered(estimated: InstanceData, boxes: np.ndarray) -> InstanceData:

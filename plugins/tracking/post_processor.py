@@ -6,12 +6,12 @@ A post-processor (registered in ``POST_PROCESSORS``, configured in the pipeline'
 summaries (never the whole video), and at the end of the video returns :class:`TrackEdits`.
 Post-processors are chained in config order: each gets the edits of the ones before it.
 """
-from typing import List, Optional
+from typing import Optional
 
 from mmengine.structures import InstanceData
 
 from .frame_context import FrameContext
-from .track_edits import TrackEdits, edits_from_results
+from .track_edits import TrackEdits
 
 
 class BasePostProcessor:
@@ -37,33 +37,3 @@ class BasePostProcessor:
     def finalize(self, edits: TrackEdits, read_frame=None) -> TrackEdits:
         """The edits of this pass composed after ``edits`` (those of the earlier passes)."""
         return edits
-
-
-class LegacyFinalize(BasePostProcessor):
-    """Compatibility adapter: an object with the old whole-video ``finalize(results)`` (e.g. a
-    tracker with ``has_offline_stage``) as a post-processor.
-
-    It keeps every frame's result, which the post-processor interface exists to avoid: it is
-    only for components not ported yet, and only id changes are supported.
-    """
-
-    def __init__(self, owner) -> None:
-        self.owner = owner
-        self.reset()
-
-    def reset(self) -> None:
-        self._results: List[InstanceData] = []
-
-    def observe(self, index, tracked, ctx=None) -> None:
-        self._results.append(tracked)
-
-    def finalize(self, edits: TrackEdits, read_frame=None) -> TrackEdits:
-        if not self._results:
-            return edits
-        final = self.owner.finalize(list(self._results))
-        if len(final) != len(self._results):
-            raise ValueError(f'{type(self.owner).__name__}.finalize returned {len(final)} '
-                             f'frames for {len(self._results)}')
-        own = edits_from_results(self._results, final, f'{type(self.owner).__name__}.finalize')
-        self._results = []
-        return edits.remap({edits.final_id(k): v for k, v in own.id_map.items()})

@@ -13,7 +13,6 @@ pipeline's ``proposal_sources=[...]``):
    (e.g. recovery drops poses the detector already found);
 4. after tracking: ``observe(ctx, tracked)`` (the frame's final poses with ``track_ids``).
 """
-from typing import Optional
 
 import numpy as np
 from mmengine.structures import InstanceData
@@ -53,26 +52,3 @@ class BaseProposalSource:
 
     def observe(self, ctx: FrameContext, tracked: InstanceData) -> None:
         """See the frame's final tracked poses."""
-
-
-class LegacyRecovery(BaseProposalSource):
-    """Compatibility adapter for an old recovery component with
-    ``recover(prev_frame, prev_instances, frame, instances, estimate_poses)``: it is called
-    after pose NMS with a callback into the pose stage, as before. Only for components not
-    ported to the proposal interface yet."""
-
-    def __init__(self, recovery) -> None:
-        self.recovery = recovery
-        self.reset()
-
-    def reset(self) -> None:
-        self._prev_frame: Optional[np.ndarray] = None
-        self._prev: Optional[InstanceData] = None
-
-    def recover(self, ctx: FrameContext, poses: InstanceData, estimate_poses) -> InstanceData:
-        """The old call: detected poses followed by the recovered ones."""
-        return self.recovery.recover(self._prev_frame, self._prev, ctx.image, poses,
-                                     estimate_poses)
-
-    def observe(self, ctx: FrameContext, tracked: InstanceData) -> None:
-        self._prev_frame, self._prev = ctx.image, tracked
