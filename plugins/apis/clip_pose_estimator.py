@@ -47,6 +47,7 @@ from mmengine.structures import InstanceData
 from plugins.registry import POSE_STAGES
 from plugins.tracking.frame_context import FrameContext, as_context
 from .model_config import load_model_config
+from .topdown_pose_estimator import empty_poses
 
 _LOADERS = ('LoadVideoFrames', 'LoadImage')
 #: proposal fields the stage reads; any other per-box field is copied onto the poses
@@ -252,11 +253,7 @@ class ClipPoseEstimator:
 
     def empty(self) -> InstanceData:
         """Poses of a frame with nobody (``N = 0``)."""
-        k = self.num_keypoints
-        return InstanceData(keypoints=np.zeros((0, k, 2), np.float32),
-                            keypoint_scores=np.zeros((0, k), np.float32),
-                            bboxes=np.zeros((0, 4), np.float32),
-                            bbox_scores=np.zeros(0, np.float32))
+        return empty_poses(self.num_keypoints)
 
     # ------------------------------------------------------------------ internals
     def clip_indices(self, index: int, last: int) -> List[int]:

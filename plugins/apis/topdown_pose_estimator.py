@@ -126,11 +126,7 @@ class MMPoseTopdownEstimator:
 
     def empty(self) -> InstanceData:
         """Poses of a frame with nobody (``N = 0``)."""
-        k = self.num_keypoints
-        return InstanceData(keypoints=np.zeros((0, k, 2), np.float32),
-                            keypoint_scores=np.zeros((0, k), np.float32),
-                            bboxes=np.zeros((0, 4), np.float32),
-                            bbox_scores=np.zeros(0, np.float32))
+        return empty_poses(self.num_keypoints)
 
     def __call__(self, frame: np.ndarray, bboxes: np.ndarray,
                  bbox_scores: Optional[np.ndarray] = None,
@@ -298,4 +294,10 @@ def _has_plain_predict(model) -> bool:
             and getattr(model, 'with_head', False))
 
 
-
+def empty_poses(num_keypoints: int) -> InstanceData:
+    """The pose stages' output for a frame with nobody: every field with ``N = 0``."""
+    k = num_keypoints
+    return InstanceData(keypoints=np.zeros((0, k, 2), np.float32),
+                        keypoint_scores=np.zeros((0, k), np.float32),
+                        bboxes=np.zeros((0, 4), np.float32),
+                        bbox_scores=np.zeros(0, np.float32))

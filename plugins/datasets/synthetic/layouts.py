@@ -54,7 +54,8 @@ from ..posetrack_json import (POSETRACK18_KEYPOINT_NAMES, POSETRACK18_SKELETON,
                               FrameAnnotation, VideoAnnotation, dump_posetrack_video,
                               video_to_json)
 from .video import SyntheticVideo, SyntheticVideoConfig, render_video_annotations
-from .writer import SPLIT_CODES, categories_for, merge_video_jsons, write_split
+from .writer import (SPLIT_CODES, SyntheticVideoNaming, categories_for, merge_video_jsons,
+                     write_split)
 
 LAYOUTS = ('synthetic', 'coco', 'posetrack18', 'mpii')
 
@@ -80,7 +81,7 @@ MPII_DET_FILE = 'person_detection_results/mpii_val_detections.json'
 
 
 @dataclass
-class _RenderTask:
+class _RenderTask(SyntheticVideoNaming):
     """One synthetic video to render in a worker (the frames come back JPEG-encoded)."""
 
     split: str
@@ -89,14 +90,6 @@ class _RenderTask:
     cfg: SyntheticVideoConfig
     keypoint_names: Sequence[str]
     jpeg_quality: int = 90
-
-    @property
-    def vid_num(self) -> int:
-        return SPLIT_CODES[self.split] * 100_000 + self.index
-
-    @property
-    def name(self) -> str:
-        return f'{self.vid_num:06d}_synthetic'
 
 
 def _render(task: _RenderTask) -> Tuple[str, int, List[Tuple[bytes, FrameAnnotation]]]:

@@ -24,8 +24,26 @@ from .video import SyntheticVideo, SyntheticVideoConfig, render_video_annotation
 SPLIT_CODES = dict(train=1, val=2, test=3)
 
 
+class SyntheticVideoNaming:
+    """``vid_num`` and ``name`` of a task with ``split`` and ``index`` (one rule for the
+    writer and the dataset layouts)."""
+
+    split: str
+    index: int
+
+    @property
+    def vid_num(self) -> int:
+        """Six-digit video number, unique across splits (``S0IIII``)."""
+        return SPLIT_CODES[self.split] * 100_000 + self.index
+
+    @property
+    def name(self) -> str:
+        """Video (folder and file) name."""
+        return f'{self.vid_num:06d}_synthetic'
+
+
 @dataclass
-class VideoTask:
+class VideoTask(SyntheticVideoNaming):
     """Everything a worker needs to render and write one video."""
 
     out_dir: str
@@ -37,15 +55,6 @@ class VideoTask:
     skeleton: Sequence[Sequence[int]]
     jpeg_quality: int = 90
 
-    @property
-    def vid_num(self) -> int:
-        """Six-digit video number, unique across splits (``S0IIII``)."""
-        return SPLIT_CODES[self.split] * 100_000 + self.index
-
-    @property
-    def name(self) -> str:
-        """Video (folder and file) name."""
-        return f'{self.vid_num:06d}_synthetic'
 
 
 def categories_for(keypoint_names: Sequence[str],
