@@ -16,8 +16,10 @@ from mmengine.structures import InstanceData
 import plugins  # noqa: F401
 from plugins.apis import run_tracking_test
 from plugins.datasets.posetrack_json import load_posetrack_folder, load_posetrack_video
-from plugins.registry import PIPELINES, TRACKERS
+from plugins.registry import PIPELINES, POST_PROCESSORS, TRACKERS
 from plugins.tracking.base_tracker import BaseTracker
+from plugins.tracking.post_processor import BasePostProcessor
+from plugins.tracking.track_edits import TrackEdits
 
 K = 17
 
@@ -140,9 +142,8 @@ def test_missing_pose_checkpoint_is_named(tiny_synthetic, tmp_path):
 @TRACKERS.register_module(force=True)
 class OfflineOracleTracker(OracleTracker):
     """Online: a new id in every frame (ground-truth id + 1000 x frame, so tracking alone
-    scores a switch per person-frame); offline :meth:`finalize` restores the ground-truth ids."""
-
-    has_offline_stage = True
+    scores a switch per person-frame); the offline pass (:class:`ModuloIds`, a post-processor)
+    restores the ground-truth ids."""
 
     def update(self, frame, instances):
         self.frame_id += 1
@@ -150,20 +151,34 @@ class OfflineOracleTracker(OracleTracker):
         out.track_ids = out.track_ids + 1000 * self.frame_id
         return out
 
-    def finalize(self, results, frames=None):
-        final = []
-        for r in results:
-            r = r.clone()
-            r.track_ids = r.track_ids % 1000
-            final.append(r)
-        return final
+
+@POST_PROCESSORS.register_module(force=True)
+class ModuloIds(BasePostProcessor):
+    """Whole-video pass of the oracle: final id = online id modulo ``modulo``."""
+
+    def __init__(self, modulo: int = 1000) -> None:
+        self.modulo = modulo
+        self.reset()
+
+    def reset(self):
+        self.ids = set()
+
+    def observe(self, index, tracked, ctx=None):
+        self.ids.update(int(t) for t in np.asarray(tracked.track_ids).reshape(-1))
+
+    def finalize(self, edits, read_frame=None):
+        out = edits.remap({edits.final_id(t): t % self.modulo for t in self.ids
+                           if t % self.modulo != t})
+        self.reset()
+        return out
 
 
 def _offline_cfg(root, work_dir):
     folder = str(root / 'annotations/val')
     return tracking_cfg(root, work_dir, detector=None, pose_nms=None,
                         pose_estimator=dict(type='OraclePoses', ann_folder=folder),
-                        tracker=dict(type='OfflineOracleTracker', ann_folder=folder))
+                        tracker=dict(type='OfflineOracleTracker', ann_folder=folder),
+                        post_processors=[dict(type='ModuloIds', modulo=1000)])
 
 
 def test_offline_tracker_stage_is_applied_before_scoring_and_writing(tiny_synthetic, tmp_path):
@@ -202,8 +217,6 @@ def test_track_tool_rewrites_the_json_after_an_offline_stage(tmp_path):
 
     class FakePipeline:
         dataset_meta = dict(keypoint_id2name={i: f'j{i}' for i in range(K)}, num_keypoints=K)
-        has_offline_stage = True
-
         def reset(self):
             self.t = -1
 
@@ -215,11 +228,9 @@ def test_track_tool_rewrites_the_json_after_an_offline_stage(tmp_path):
                                 bbox_scores=np.ones(2, np.float32),
                                 track_ids=np.array([10 * self.t, 10 * self.t + 1]))
 
-        def finalize(self, results):
-            final = [r.clone() for r in results]
-            for r in final:
-                r.track_ids = r.track_ids % 10
-            return final
+        def finalize_edits(self):
+            return TrackEdits().remap({10 * t + j: j for t in range(1, self.t + 1)
+                                       for j in range(2)})
 
     import cv2
     folder = tmp_path / 'frames'

@@ -77,5 +77,6 @@ def test_flowing_config_runs_online_flow_without_data_flows():
     init_default_scope('mmpose')
     model = MODELS.build(cfg.model).eval()
     with torch.no_grad():
-        out = model(torch.rand(cfg.smoke_input_shape) * 2 - 1, None, mode='tensor')
+        # a small clip (1, T, 3, 64, 64): the crops, no data samples
+        out = model(torch.rand(1, cfg.num_frames, 3, 64, 64) * 2 - 1, None, mode='tensor')
     assert out.shape == (1, 17, 16, 16) and torch.isfinite(out).all()
