@@ -13,7 +13,8 @@ model weights), so the numbers are the tracking path's own.
                                     [--out /tmp/soak]
 
 ``CorrespondenceTracker`` (with track merging) needs the correspondence network; it runs with
-``--trackers CorrespondenceTracker`` and the tiny synthetic config (random weights).
+``--trackers CorrespondenceTracker`` and the tiny synthetic config (random weights: it starts a
+track for almost every detection, the worst case for the merging post-processor's state).
 """
 import argparse
 import os
@@ -161,10 +162,13 @@ def soak(name: str, frames: int, persons: int, out_dir: str) -> Dict[int, tuple]
             n = index + 1
             if n in checkpoints:
                 window = sink.times[-500:]
+                mergers = [p.merger for p in pipe.post_processors if hasattr(p, 'merger')]
                 marks[n] = (rss_mb(), 1e3 * float(np.median(window)),
                             1e3 * float(np.mean(sink.times)),
                             len(getattr(pipe.tracker, 'tracks', [])),
-                            time.perf_counter() - t_start)
+                            time.perf_counter() - t_start,
+                            sum(len(m.tracks) for m in mergers),
+                            sum(len(m.kept_frames) for m in mergers))
 
         def close(self, edits):
             pass
@@ -199,14 +203,16 @@ def main(argv=None) -> None:
     print(f'{args.frames} frames, {args.persons} persons at a time, {W}x{H} frames, '
           f'JSON in {out}')
     print(f'{"tracker":<22} {"frame":>6} {"RSS MB":>8} {"write ms":>9} {"mean so far":>11} '
-          f'{"live tracks":>11} {"elapsed s":>9}')
-    print('(write ms: median of the last 500 frames\' JSON writes; mean so far: all writes)')
+          f'{"live tracks":>11} {"elapsed s":>9} {"merger":>9}')
+    print('(write ms: median of the last 500 frames\' JSON writes; mean so far: all writes; '
+          'merger: undecided tracks / frames whose features it keeps)')
     for name in args.trackers:
         marks = soak(name, args.frames, args.persons, out)
         for n in sorted(k for k in marks if isinstance(k, int)):
-            rss, write_ms, mean_ms, live, elapsed = marks[n]
+            rss, write_ms, mean_ms, live, elapsed, undecided, kept = marks[n]
+            merger = f'{undecided}/{kept}' if name in EXTRAS else '-'
             print(f'{name:<22} {n:>6} {rss:>8.1f} {write_ms:>9.3f} {mean_ms:>11.3f} {live:>11} '
-                  f'{elapsed:>9.1f}')
+                  f'{elapsed:>9.1f} {merger:>9}')
         print(f'{name:<22} tracks started: {marks["tracks_started"]}, '
               f'JSON {marks["json_mb"]:.1f} MB')
         sys.stdout.flush()

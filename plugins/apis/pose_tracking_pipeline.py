@@ -138,6 +138,9 @@ class PoseTrackingPipeline:
             self.proposal_sources.append(self.tracker)
         self.post_processors: List[BasePostProcessor] = [
             self.build_stage(c) for c in (post_processors or [])]
+        for post in self.post_processors:  # e.g. when a track can no longer come back
+            if callable(getattr(post, 'bind_tracker', None)):
+                post.bind_tracker(self.tracker)
         if callable(getattr(self.tracker, 'finalize', None)):
             raise TypeError(f'tracker {type(self.tracker).__name__} has a finalize() pass: '
                             'whole-video passes are post-processors '

@@ -17,6 +17,7 @@ from .track_edits import TrackEdits
 class BasePostProcessor:
     """Interface of a per-video post-processor.
 
+    - :meth:`bind_tracker` once, when the pipeline is built;
     - :meth:`reset` at the start of a video;
     - :meth:`observe` after tracking each frame (``tracked`` has online ``track_ids``);
     - :meth:`finalize` at the end of the video.
@@ -26,6 +27,9 @@ class BasePostProcessor:
     """
 
     needs_frames = False
+
+    def bind_tracker(self, tracker) -> None:
+        """Called once by the pipeline with its tracker (e.g. to read its ``max_age``)."""
 
     def reset(self) -> None:
         """Start a new video."""

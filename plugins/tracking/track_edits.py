@@ -81,13 +81,14 @@ class TrackEdits:
         if len(out):
             ids = np.asarray(out.track_ids).reshape(-1)
             out.track_ids = np.array([self.final_id(t) for t in ids], np.int64)
-            if self.dropped:
-                keep = ~np.isin(out.track_ids, list(self.dropped))
+            if self.dropped:  # set lookups: the dropped ids of a long video can be many
+                keep = np.array([int(t) not in self.dropped for t in out.track_ids], bool)
                 if not keep.all():
                     out = out[keep]
         extra: Optional[InstanceData] = self.inserted.get(int(frame_index))
         if extra is not None and len(extra):
-            extra = extra[~np.isin(np.asarray(extra.track_ids), list(self.dropped))]
+            extra = extra[np.array([int(t) not in self.dropped
+                                    for t in np.asarray(extra.track_ids)], bool)]
             if len(out) == 0:
                 return extra.clone()
             fields = [k for k in out.keys() if k in extra.keys()]

@@ -729,6 +729,9 @@ def run_config(path: Path, roots, cache, ckpt_dir, work: Path,
     finally:
         record['cpu_s'] = round(cpu_seconds() - t0, 1)
         timing_log(record)
+        if record.get('ok'):  # paper-scale checkpoints (~20 GB per run of all configs)
+            for ckpt in work.rglob('*.pth'):
+                ckpt.unlink()
     return record
 
 

@@ -142,24 +142,31 @@ def test_offline_merging_joins_fragments():
 
 
 def test_merging_keeps_bounded_summaries():
-    """Per track: the count and at most four anchor poses; features only of anchor frames."""
-    post = merging()
+    """Per track at most four anchor poses while it grows (features only of anchor frames);
+    once closed, its start / chosen centre / end; once decided, nothing."""
+    post = merging(close_after=1, max_gap=3)
     trk = tracker()
     trk.reset()
-    frames = []
     for i in range(11):
         people = {0: pose_at((20 + 3 * i, 30)), 1: pose_at((80, 34))}
-        frames.append(render(people, [0, 1]))
-        ctx = FrameContext(index=i, image=frames[-1])
+        ctx = FrameContext(index=i, image=render(people, [0, 1]))
         post.observe(i, trk.track(ctx, detections([people[0], people[1]], seed=i)), ctx)
-    for s in post._tracks.values():
-        assert s['count'] == len(frames)
-        assert s['centre'][1] == 8 and s['prev_centre'][1] == 4  # offsets 2^3 and 2^2
-    anchor_frames = {a[0] for s in post._tracks.values()
-                     for a in (s['first'], s['last'], s['centre'], s['prev_centre'])}
-    assert set(post._feats) == anchor_frames == {0, 4, 8, 10}
-    # the chosen centre of an 11-frame track: offset 4 (nearer 11 // 2 = 5 than 8)
-    assert sorted(post._anchor_table()[0]) == [0, 4, 10]
+    merger = post.merger
+    for t in merger.tracks.values():
+        assert t.count == 11
+        assert t.centre[1] == 8 and t.prev_centre[1] == 4  # offsets 2^3 and 2^2
+    assert merger.kept_frames == [0, 4, 8, 10]
+    for i in (11, 12):  # no one: the tracks close after frame 11 (max_age 1)
+        blank = FrameContext(index=i, image=render({}, []))
+        post.observe(i, trk.track(blank, detections(np.zeros((0, K, 2)))), blank)
+    # the chosen centre of an 11-frame track is offset 4 (nearer 11 // 2 = 5 than 8); its
+    # pairs wait for successors until frame 10 + max_gap = 13
+    assert [a[0] for a in merger.tracks[0].anchors] == [0, 4, 10]
+    assert merger.kept_frames == [0, 4, 10]
+    blank = FrameContext(index=13, image=render({}, []))
+    post.observe(13, trk.track(blank, detections(np.zeros((0, K, 2)))), blank)
+    assert not merger.tracks and merger.kept_frames == []  # decided: nothing kept
+    assert post.finalize(TrackEdits()).is_identity
 
 
 def test_empty_frames_and_missing_pixels():
