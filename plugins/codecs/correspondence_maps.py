@@ -85,8 +85,12 @@ def decode_affinity_maps(maps: Union[Tensor, np.ndarray], input_size: Sequence[i
     idx = flat.argmax(-1)
     score = torch.gather(pooled, 1, idx[:, None])[:, 0]
     cx, cy = (idx % w).to(x.dtype), (idx // w).to(x.dtype)
-    neigh = F.unfold(x.reshape(-1, 1, h, w), 3, padding=1)  # (M, 9, h*w)
-    patch = torch.gather(neigh, 2, idx[:, None, None].expand(-1, 9, 1))[..., 0]  # (M, 9)
+    # the 3x3 neighbourhood of each arg-max (zeros outside the map), read by index
+    padded = F.pad(x.reshape(-1, h, w), (1, 1, 1, 1)).reshape(-1, (h + 2) * (w + 2))
+    step = torch.arange(3, device=x.device)
+    around = (step[:, None] * (w + 2) + step[None, :]).reshape(1, 9)  # row-major 3x3
+    corner = (idx // w) * (w + 2) + idx % w  # top-left of the window in the padded map
+    patch = torch.gather(padded, 1, corner[:, None] + around)  # (M, 9)
     offs = torch.tensor([-1.0, 0.0, 1.0], device=x.device, dtype=x.dtype)
     dy, dx = torch.meshgrid(offs, offs, indexing='ij')
     mass = patch.sum(-1).clamp_min(1e-12)

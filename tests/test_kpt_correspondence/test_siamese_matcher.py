@@ -85,3 +85,34 @@ def test_learnable_temperature_is_a_parameter():
                           backbone=dict(type='BNInception', last_layer=1, widen_factor=0.1)))
     assert any(n == 'log_temperature' for n, _ in m.named_parameters())
     assert abs(float(m.temperature) - 0.2) < 1e-6
+
+
+def test_patches_read_by_index_equal_unfold():
+    """Descriptors and the decoder's 3x3 windows are gathered by index: bit-equal to reading
+    them from F.unfold of the whole map (corners, clamped cells, patch sizes 3 and 5)."""
+    torch.manual_seed(1)
+    feats = torch.rand(2, 6, 7, 9)
+    cells = torch.tensor([[[0, 0], [8, 6], [4, 3], [20, -3]], [[1, 6], [8, 0], [0, 5], [3, 3]]])
+    for p in (3, 5):
+        m = _matcher(patch_size=p)
+        cols = F.unfold(feats, p, padding=p // 2)
+        x, y = cells[..., 0].clamp(0, 8), cells[..., 1].clamp(0, 6)
+        index = (y * 9 + x).unsqueeze(1).expand(2, cols.shape[1], -1)
+        want = torch.gather(cols, 2, index).permute(0, 2, 1).reshape(2, -1, 6, p, p)
+        assert torch.equal(m.descriptors(feats, cells), want)
+    from plugins.codecs.correspondence_maps import decode_affinity_maps
+    maps = torch.rand(3, 4, 7, 9)
+    maps[0, 0, 0, 0] = maps[1, 2, 6, 8] = maps[2, 3, 0, 8] = 5.0  # peaks on the border
+    pts, _ = decode_affinity_maps(maps, (36, 28))
+    flat = maps.reshape(-1, 63)
+    idx = flat.argmax(-1)
+    neigh = F.unfold(maps.reshape(-1, 1, 7, 9), 3, padding=1)
+    patch = torch.gather(neigh, 2, idx[:, None, None].expand(-1, 9, 1))[..., 0]
+    d = torch.tensor([-1.0, 0.0, 1.0])
+    dy, dx = torch.meshgrid(d, d, indexing='ij')
+    mass = patch.sum(-1).clamp_min(1e-12)
+    cx = (idx % 9).float() + (patch * dx.reshape(1, 9)).sum(-1) / mass
+    cy = (idx // 9).float() + (patch * dy.reshape(1, 9)).sum(-1) / mass
+    stride = 4.0  # 36 / 9 and 28 / 7
+    want = torch.stack([(cx + 0.5) * stride - 0.5, (cy + 0.5) * stride - 0.5], -1)
+    assert torch.allclose(pts.reshape(-1, 2), want, atol=1e-5)

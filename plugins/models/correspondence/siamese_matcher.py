@@ -74,12 +74,19 @@ class SiameseMatcher(BaseModule):
         """
         b, c, h, w = feats.shape
         p = self.patch_size
+        r = p // 2
+        q = cells.shape[1]
         x = cells[..., 0].clamp(0, w - 1)
         y = cells[..., 1].clamp(0, h - 1)
-        cols = F.unfold(feats, p, padding=p // 2)  # (B, C*p*p, h*w)
-        index = (y * w + x).unsqueeze(1).expand(b, cols.shape[1], -1)  # (B, C*p*p, Q)
-        patches = torch.gather(cols, 2, index)
-        return patches.permute(0, 2, 1).reshape(b, -1, c, p, p)
+        # only the Q patches are read (unfolding the whole map costs C p^2 h w per call)
+        padded = F.pad(feats, (r, r, r, r))  # zeros outside the map, as unfold's padding
+        wp = w + 2 * r
+        offs = torch.arange(p, device=feats.device)
+        rows = y[..., None, None] + offs[:, None]  # (B, Q, p, 1): top-left = cell - r + r
+        cols = x[..., None, None] + offs[None, :]  # (B, Q, 1, p)
+        index = (rows * wp + cols).reshape(b, 1, q * p * p).expand(b, c, -1)
+        patches = torch.gather(padded.reshape(b, c, -1), 2, index)  # (B, C, Q*p*p)
+        return patches.reshape(b, c, q, p, p).permute(0, 2, 1, 3, 4)
 
     def correlate(self, desc: Tensor, feats: Tensor) -> Tensor:
         """Correlation of every descriptor with every position of the target features.
