@@ -283,3 +283,24 @@ def test_device_reaches_every_stage_config():
     assert out['recovery']['device'] == out['models']['net']['device'] == 'cuda:1'
     assert out['proposal_sources'][0]['device'] == 'cuda:1'
     assert 'device' not in out['pose_estimator']  # gets the pipeline's when built
+
+
+def test_pipeline_binds_tracker_max_age_to_track_merging():
+    """The merging post-processor closes tracks after the tracker's max_age, so a one-frame
+    track is decided (and forgotten) while the video goes on; the edits drop it at the end."""
+    pipe = PoseTrackingPipeline(
+        pose_estimator=dict(type='_SpreadPoses'), tracker=dict(type='IoUTracker', max_age=3),
+        post_processors=[dict(type='CorrespondenceTrackMerging', merge=False,
+                              min_track_length=2, sigmas=[0.1] * K)])
+    post = pipe.post_processors[0]
+    assert post.merger.close_after == 3
+    pipe.reset()
+    person, ghost = [10, 10, 50, 90], [120, 10, 160, 90]
+    tracked = [pipe.step(IMAGE, bboxes=np.float32([person, ghost] if i == 0 else [person]))
+               for i in range(6)]
+    ghost_id = int(tracked[0].track_ids[1])
+    assert ghost_id not in post.merger.tracks  # closed at frame 3, decided, forgotten
+    assert ghost_id in post.merger.dropped
+    edits = pipe.finalize_edits()
+    assert edits.dropped == {ghost_id}
+    assert [len(edits.apply(i, r)) for i, r in enumerate(tracked)] == [1] * 6
