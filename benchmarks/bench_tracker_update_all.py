@@ -4,7 +4,10 @@ The input is ``benchmarks/bench_tracker_update.py``'s: N persons (17 joints) wal
 of constant density, shuffled per frame. Trackers that read pixels get a textured BGR frame of
 ``--frame-size`` that moves with the crowd (flow, Re-ID's colour histograms, StrongSORT's
 embedder); the correspondence tracker runs its network with random weights (its speed does not
-depend on the weights), on the tiny synthetic configuration. Times are the best of
+depend on the weights), on the tiny synthetic configuration, and so does the region-update
+tracker's failure checker (``DetectorRegionScorer``: the tiny synthetic Faster R-CNN of
+``projects/dense_pose_tracking/configs/``, one backbone pass per frame plus the RoI head on every
+live track's region; the project's tracker settings). Times are the best of
 ``--repeats`` runs over the whole sequence (``reset()`` excluded), in ms per frame of process
 CPU time (``time.process_time``: on a shared, loaded machine wall-clock times of the same run
 varied 3-5x; CPU time counts every thread of the process, e.g. OpenCV's).
@@ -37,6 +40,18 @@ def adapter(name: str, **kwargs) -> dict:
     return dict(cfg.to_dict(), **kwargs)
 
 
+def region_tracker(**kwargs) -> dict:
+    """Dense Pose Tracking's tracker settings, its failure checker a randomly initialised tiny
+    synthetic Faster R-CNN (its speed does not depend on the weights)."""
+    cfg = Config.fromfile(str(ROOT / REGION_PIPELINE)).tracking_pipeline.tracker.to_dict()
+    cfg['failure_scorer'] = dict(type='DetectorRegionScorer', config=str(ROOT / REGION_DETECTOR),
+                                 checkpoint=None)
+    return dict(cfg, **kwargs)
+
+
+REGION_PIPELINE = 'projects/dense_pose_tracking/configs/track_posetrack18_svs-hg2_region.py'
+REGION_DETECTOR = ('projects/dense_pose_tracking/configs/'
+                   'faster-rcnn_r18-tiny_synthetic-person-192x144.py')
 #: name -> (config, needs pixels)
 CONFIGS = {
     'IoU (hungarian)': (dict(type='IoUTracker', assignment='hungarian', max_age=5), False),
@@ -55,6 +70,7 @@ CONFIGS = {
     'OC-SORT': (adapter('ocsort'), False),
     'StrongSORT (colour histograms)': (adapter('strongsort'), True),
     'pose-aware ByteTrack': (adapter('pose_bytetrack', metainfo=METAINFO), False),
+    'region update (random-weight detector)': (region_tracker(), True),
 }
 
 

@@ -7,7 +7,10 @@ same for every tracker), tracked once, and scored twice with the PoseTrack metri
 (``plugins.evaluation.evaluate_posetrack``, MOTA + keypoint HOTA): as tracked, and after the
 ``TrackletInterpolation`` post-processor (``configs/_base_/trackers/interpolation.py``). Trackers
 that need pixels run only where the dataset has images (``--images``); on Bonn PoseTrack (no
-images) they are skipped.
+images) they are skipped. The region-update tracker (``'region'``, Dense Pose Tracking) also
+needs a trained two-stage detector for its failure checker (``DetectorRegionScorer``): it runs
+only when ``--region-detector CONFIG CHECKPOINT`` is given (``CHECKPOINT`` ``none``: random
+weights, for tests).
 
     python benchmarks/tracker_comparison.py --dataset bonn --gt work_dirs/bonn_pt18/train \\
         --metainfo configs/_base_/datasets/bonn_posetrack.py --head-size-fallback head_segment \\
@@ -15,9 +18,15 @@ images) they are skipped.
     python benchmarks/tracker_comparison.py --dataset synthetic \\
         --gt data/synthetic/annotations/val --images data/synthetic \\
         --presets light medium heavy --seeds 0 --out work_dirs/tracker_table/synthetic.json
+    python benchmarks/tracker_comparison.py --dataset synthetic \\
+        --gt data/synthetic/annotations/val --images data/synthetic --trackers region \\
+        --region-detector \\
+        projects/dense_pose_tracking/configs/faster-rcnn_r18-tiny_synthetic-person-192x144.py \\
+        work_dirs/region_detector/epoch_15.pth \\
+        --presets light medium heavy --seeds 0 --out work_dirs/tracker_table/synthetic.json
     python benchmarks/tracker_comparison.py --markdown work_dirs/tracker_table/*.json
 
-The first two write every number as JSON (and print progress); ``--markdown`` turns JSON
+The measuring runs write every number as JSON (and print progress); ``--markdown`` turns JSON
 files into the tables of docs/trackers.md.
 """
 import argparse
@@ -42,6 +51,8 @@ from plugins.tracking.pose_degradation import PoseDegradation  # noqa: E402
 from plugins.tracking.track_edits import TrackEdits  # noqa: E402
 
 T = 'configs/_base_/trackers/'
+REGION_CONFIG = str(ROOT / 'projects/dense_pose_tracking/configs/'
+                    'track_posetrack18_svs-hg2_region.py')
 #: name -> (tracker spec for tools/analysis/track_gt_poses.py, options, needs pixels)
 TRACKER_SPECS = {
     'IoU': ('IoUTracker', dict(assignment='hungarian', max_age=5), False),
@@ -59,7 +70,13 @@ TRACKER_SPECS = {
     'StrongSORT': (T + 'strongsort.py', {}, True),
     'pose-aware ByteTrack': (T + 'pose_bytetrack.py', {}, False),
     'pose-aware ByteTrack (OKS + IoU)': (T + 'pose_bytetrack_oks_iou.py', {}, False),
+    # Dense Pose Tracking's tracker with the project's settings (failure_threshold=0.5,
+    # region_extension=1.2, match_threshold=0.3, max_age=1); its failure checker is replaced
+    # by the --region-detector one (REGION_TRACKERS)
+    'region': (REGION_CONFIG, {}, True),
 }
+#: trackers whose failure checker is the ``--region-detector`` (run only when it is given)
+REGION_TRACKERS = ('region', )
 
 
 def strongsort_without_appearance(tcfg: dict) -> dict:
@@ -70,9 +87,21 @@ def strongsort_without_appearance(tcfg: dict) -> dict:
     return tcfg
 
 
-def build_tracker(name: str, metainfo: str):
+def region_scorer(region_detector: Optional[List[str]], device: str = 'cpu') -> dict:
+    """The ``DetectorRegionScorer`` config of ``--region-detector CONFIG CHECKPOINT``."""
+    if not region_detector or len(region_detector) != 2:
+        raise ValueError('the region tracker needs --region-detector CONFIG CHECKPOINT (a '
+                         'trained two-stage mmdet detector: its RoI head is the failure checker)')
+    config, checkpoint = region_detector
+    checkpoint = None if checkpoint.lower() == 'none' else checkpoint
+    return dict(type='DetectorRegionScorer', config=config, checkpoint=checkpoint, device=device)
+
+
+def build_tracker(name: str, metainfo: str, region_detector: Optional[List[str]] = None):
     spec, options, _ = TRACKER_SPECS[name]
     options = dict(options)
+    if name in REGION_TRACKERS:
+        options['failure_scorer'] = region_scorer(region_detector)
     no_app = options.pop('embedder', 'keep') is None
     tcfg = tool.tracker_config(spec, options, metainfo)
     if no_app:
@@ -91,10 +120,11 @@ def load_frame(images: Optional[Path], frame) -> Optional[np.ndarray]:
 
 
 def run(gt_files: List[Path], name: str, preset: str, seed: int, metainfo: str,
-        images: Optional[Path], head_size_fallback: Optional[str]) -> Dict[str, dict]:
+        images: Optional[Path], head_size_fallback: Optional[str],
+        region_detector: Optional[List[str]] = None) -> Dict[str, dict]:
     """Track every video once; score plain and interpolated. Returns {'plain': .., 'interp': ..}."""
     from plugins.evaluation import evaluate_posetrack
-    tracker, tcfg = build_tracker(name, metainfo)
+    tracker, tcfg = build_tracker(name, metainfo, region_detector)
     interp = POST_PROCESSORS.build(dict(type='TrackletInterpolation', min_num_frames=5,
                                         max_num_frames=20))
     degradation = PoseDegradation.from_preset(preset)
@@ -137,7 +167,12 @@ def measure(args) -> None:
         raise FileNotFoundError(f'no PoseTrack18 video files in {args.gt}')
     images = Path(args.images) if args.images else None
     names = args.trackers or [n for n, (_, _, pix) in TRACKER_SPECS.items()
-                              if images is not None or not pix]
+                              if (images is not None or not pix)
+                              and (n not in REGION_TRACKERS or args.region_detector)]
+    for name in set(names) & set(REGION_TRACKERS):  # fail early, not after the other runs
+        if images is None:
+            raise ValueError(f'{name!r} needs the frames: give --images')
+        region_scorer(args.region_detector)
     out_path = Path(args.out)
     table = json.loads(out_path.read_text()) if out_path.is_file() else {}
     table.setdefault('dataset', args.dataset)
@@ -151,7 +186,7 @@ def measure(args) -> None:
                     continue
                 start = time.perf_counter()
                 res = run(gt_files, name, preset, seed, args.metainfo, images,
-                          args.head_size_fallback)
+                          args.head_size_fallback, args.region_detector)
                 res['seconds'] = round(time.perf_counter() - start, 1)
                 table['runs'][key] = res
                 out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -207,6 +242,11 @@ def main(argv=None) -> None:
     p.add_argument('--presets', nargs='+', default=['light', 'medium', 'heavy'])
     p.add_argument('--seeds', nargs='+', type=int, default=[0])
     p.add_argument('--trackers', nargs='+', default=None, choices=sorted(TRACKER_SPECS))
+    p.add_argument('--region-detector', nargs=2, default=None,
+                   metavar=('CONFIG', 'CHECKPOINT'),
+                   help="two-stage mmdet detector (config, checkpoint or 'none' for random "
+                   "weights) whose RoI head scores the region tracker's regions; the 'region' "
+                   'tracker runs only when this is given')
     p.add_argument('--out', help='JSON file (runs already in it are skipped)')
     p.add_argument('--force', action='store_true', help='re-run runs already in --out')
     p.add_argument('--markdown', nargs='+', default=None, help='print tables from JSON files')
