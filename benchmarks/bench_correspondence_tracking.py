@@ -23,7 +23,7 @@ import sys
 import time
 import zlib
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List, Optional, Tuple
 
 import cv2
 import numpy as np
@@ -60,16 +60,22 @@ def parse_args(argv: Optional[List[str]] = None) -> argparse.Namespace:
     return p.parse_args(argv)
 
 
-def build_tracker(spec: str):
-    """``(tracker, post-processors)`` from a registered type name or a config file with
-    ``tracker`` (and ``post_processors``)."""
+def tracker_configs(spec: str, checkpoint: Optional[str] = None) -> Tuple[dict, List[dict]]:
+    """``(tracker config, post-processor configs)`` from a registered type name or a config
+    file with ``tracker`` (and ``post_processors``).
+
+    Args:
+        spec: a ``TRACKERS`` type name or a ``.py`` config.
+        checkpoint: replaces the ``checkpoint`` of the tracker and of every post-processor
+            that has one (``'none'``: random weights); ``None``: as configured.
+    """
     posts = []
     if spec.endswith('.py'):
         cfg = Config.fromfile(spec)
         if 'tracker' not in cfg:
             raise ValueError(f'{spec} has no `tracker = dict(...)`')
         tcfg = cfg.tracker.to_dict()
-        posts = [POST_PROCESSORS.build(dict(p)) for p in cfg.get('post_processors', [])]
+        posts = [dict(p) for p in cfg.get('post_processors', [])]
     else:
         tcfg = dict(type=spec)
     cls = TRACKERS.get(tcfg['type'])
@@ -79,7 +85,18 @@ def build_tracker(spec: str):
     params = inspect.signature(cls.__init__).parameters
     if 'metainfo' in params and 'sigmas' not in tcfg:
         tcfg.setdefault('metainfo', METAINFO)
-    return TRACKERS.build(tcfg), posts
+    if checkpoint is not None:
+        weights = None if checkpoint.lower() == 'none' else checkpoint
+        for c in [tcfg] + posts:
+            if 'checkpoint' in c:
+                c['checkpoint'] = weights
+    return tcfg, posts
+
+
+def build_tracker(spec: str, checkpoint: Optional[str] = None):
+    """``(tracker, post-processors)`` of :func:`tracker_configs`."""
+    tcfg, posts = tracker_configs(spec, checkpoint)
+    return TRACKERS.build(tcfg), [POST_PROCESSORS.build(dict(p)) for p in posts]
 
 
 def degrade(video: VideoAnnotation, preset: str, seed: int) -> Dict[int, InstanceData]:
@@ -93,13 +110,23 @@ def degrade(video: VideoAnnotation, preset: str, seed: int) -> Dict[int, Instanc
     return dict(zip(labeled, out))
 
 
-def track(video: VideoAnnotation, images: Dict[int, np.ndarray],
-          dets: Dict[int, InstanceData], tracker_posts) -> (VideoAnnotation, float, int):
-    """Run one tracker (and its post-processors) over a video; returns predictions, seconds
-    of tracking + observing, frames."""
-    tracker, posts = tracker_posts
+def run_frames(images: Dict[int, np.ndarray], dets: Dict[int, InstanceData], tracker,
+               posts=(), observers=()) -> Tuple[List[int], List[InstanceData], TrackEdits,
+                                                 float]:
+    """Run one tracker over the frames of ``dets`` (in frame order) as the pipeline does: a
+    :class:`FrameContext` per frame (index = position in the order), ``track()`` where the
+    tracker has it, every post-processor and every extra ``observer`` (a post-processor
+    whose edits are not applied here, e.g. interpolation scored separately) observing the
+    online result.
+
+    Returns:
+        ``(order, online results, the posts' chained edits, seconds of tracking + observing)``;
+        the observers are left to be finalized by the caller.
+    """
     tracker.reset()
-    for post in posts:
+    for post in (*posts, *observers):
+        if callable(getattr(post, 'bind_tracker', None)):
+            post.bind_tracker(tracker)  # as the pipeline does (e.g. merging's max_age)
         post.reset()
     order = sorted(dets)
     results, seconds = [], 0.0
@@ -108,13 +135,22 @@ def track(video: VideoAnnotation, images: Dict[int, np.ndarray],
         ctx = FrameContext(index=n, image=images[i])
         out = tracker.track(ctx, dets[i]) if hasattr(tracker, 'track') else \
             tracker.update(images[i], dets[i])
-        for post in posts:
+        for post in (*posts, *observers):
             post.observe(n, out, ctx)
         results.append(out)
         seconds += time.perf_counter() - t0
     edits = TrackEdits()
     for post in posts:
         edits = post.finalize(edits)
+    return order, results, edits, seconds
+
+
+def track(video: VideoAnnotation, images: Dict[int, np.ndarray],
+          dets: Dict[int, InstanceData], tracker_posts) -> (VideoAnnotation, float, int):
+    """Run one tracker (and its post-processors) over a video; returns predictions, seconds
+    of tracking + observing, frames."""
+    tracker, posts = tracker_posts
+    order, results, edits, seconds = run_frames(images, dets, tracker, posts)
     results = [edits.apply(n, r) for n, r in enumerate(results)]
     pred = prediction_video(video, dict(zip(order, results)))
     return pred, seconds, len(order)

@@ -10,7 +10,12 @@ that need pixels run only where the dataset has images (``--images``); on Bonn P
 images) they are skipped. The region-update tracker (``'region'``, Dense Pose Tracking) also
 needs a trained two-stage detector for its failure checker (``DetectorRegionScorer``): it runs
 only when ``--region-detector CONFIG CHECKPOINT`` is given (``CHECKPOINT`` ``none``: random
-weights, for tests).
+weights, for tests). The correspondence tracker (``'correspondences'``, self-supervised keypoint
+correspondences) needs its trained network: it runs only when ``--corr-checkpoint CKPT`` is
+given, configured by ``--corr-config`` (default
+``projects/kpt_correspondence/configs/track_synthetic.py``: the tracker followed by its
+post-processors, track merging + short-track removal, run as
+``benchmarks/bench_correspondence_tracking.py`` runs them; interpolation comes after them).
 
     python benchmarks/tracker_comparison.py --dataset bonn --gt work_dirs/bonn_pt18/train \\
         --metainfo configs/_base_/datasets/bonn_posetrack.py --head-size-fallback head_segment \\
@@ -23,6 +28,10 @@ weights, for tests).
         --region-detector \\
         projects/dense_pose_tracking/configs/faster-rcnn_r18-tiny_synthetic-person-192x144.py \\
         work_dirs/region_detector/epoch_15.pth \\
+        --presets light medium heavy --seeds 0 --out work_dirs/tracker_table/synthetic.json
+    python benchmarks/tracker_comparison.py --dataset synthetic \\
+        --gt data/synthetic/annotations/val --images data/synthetic --trackers correspondences \\
+        --corr-checkpoint work_dirs/corr_refine/epoch_2.pth \\
         --presets light medium heavy --seeds 0 --out work_dirs/tracker_table/synthetic.json
     python benchmarks/tracker_comparison.py --markdown work_dirs/tracker_table/*.json
 
@@ -41,7 +50,9 @@ import numpy as np
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / 'tools' / 'analysis'))
+sys.path.insert(0, str(ROOT / 'benchmarks'))
 
+import bench_correspondence_tracking as corr_bench  # noqa: E402
 import plugins  # noqa: E402,F401
 import track_gt_poses as tool  # noqa: E402
 from plugins.datasets.posetrack_json import (iter_video_files,  # noqa: E402
@@ -53,6 +64,7 @@ from plugins.tracking.track_edits import TrackEdits  # noqa: E402
 T = 'configs/_base_/trackers/'
 REGION_CONFIG = str(ROOT / 'projects/dense_pose_tracking/configs/'
                     'track_posetrack18_svs-hg2_region.py')
+CORR_CONFIG = str(ROOT / 'projects/kpt_correspondence/configs/track_synthetic.py')
 #: name -> (tracker spec for tools/analysis/track_gt_poses.py, options, needs pixels)
 TRACKER_SPECS = {
     'IoU': ('IoUTracker', dict(assignment='hungarian', max_age=5), False),
@@ -74,9 +86,15 @@ TRACKER_SPECS = {
     # region_extension=1.2, match_threshold=0.3, max_age=1); its failure checker is replaced
     # by the --region-detector one (REGION_TRACKERS)
     'region': (REGION_CONFIG, {}, True),
+    # the CorrespondenceTracker + its post-processors (track merging, short-track removal) of
+    # --corr-config (default CORR_CONFIG) with the network of --corr-checkpoint
+    'correspondences': (CORR_CONFIG, {}, True),
 }
 #: trackers whose failure checker is the ``--region-detector`` (run only when it is given)
 REGION_TRACKERS = ('region', )
+#: trackers configured by ``--corr-config`` / ``--corr-checkpoint`` (run only when the
+#: checkpoint is given)
+CORR_TRACKERS = ('correspondences', )
 
 
 def strongsort_without_appearance(tcfg: dict) -> dict:
@@ -109,6 +127,24 @@ def build_tracker(name: str, metainfo: str, region_detector: Optional[List[str]]
     return TRACKERS.build(tcfg), tcfg
 
 
+def build_correspondence(config: Optional[str], checkpoint: Optional[str]):
+    """``(tracker, post-processors, their configs)`` of ``--corr-config`` with every
+    ``checkpoint`` of it replaced by ``--corr-checkpoint`` (``'none'``: random weights)."""
+    if not checkpoint:
+        raise ValueError('the correspondence tracker needs --corr-checkpoint CKPT (the trained '
+                         "correspondence network, e.g. work_dirs/corr_refine/epoch_2.pth; 'none' "
+                         'for random weights)')
+    tcfg, post_cfgs = corr_bench.tracker_configs(config or CORR_CONFIG, checkpoint)
+    for cfg in [tcfg] + post_cfgs:  # the configs' repository-relative paths, from any cwd
+        for key in ('model', 'metainfo'):
+            value = cfg.get(key)
+            if isinstance(value, str) and not Path(value).exists() and (ROOT / value).exists():
+                cfg[key] = str(ROOT / value)
+    tracker = TRACKERS.build(tcfg)
+    posts = [POST_PROCESSORS.build(dict(c)) for c in post_cfgs]
+    return tracker, posts, dict(tcfg, post_processors=post_cfgs)
+
+
 def load_frame(images: Optional[Path], frame) -> Optional[np.ndarray]:
     if images is None:
         return None
@@ -121,10 +157,17 @@ def load_frame(images: Optional[Path], frame) -> Optional[np.ndarray]:
 
 def run(gt_files: List[Path], name: str, preset: str, seed: int, metainfo: str,
         images: Optional[Path], head_size_fallback: Optional[str],
-        region_detector: Optional[List[str]] = None) -> Dict[str, dict]:
-    """Track every video once; score plain and interpolated. Returns {'plain': .., 'interp': ..}."""
+        region_detector: Optional[List[str]] = None,
+        corr: Optional[List[Optional[str]]] = None) -> Dict[str, dict]:
+    """Track every video once; score plain and interpolated. Returns {'plain': .., 'interp': ..}.
+
+    ``corr``: ``(config, checkpoint)`` of the correspondence tracker (``CORR_TRACKERS``)."""
     from plugins.evaluation import evaluate_posetrack
-    tracker, tcfg = build_tracker(name, metainfo, region_detector)
+    posts = []
+    if name in CORR_TRACKERS:
+        tracker, posts, tcfg = build_correspondence(*(corr or (None, None)))
+    else:
+        tracker, tcfg = build_tracker(name, metainfo, region_detector)
     interp = POST_PROCESSORS.build(dict(type='TrackletInterpolation', min_num_frames=5,
                                         max_num_frames=20))
     degradation = PoseDegradation.from_preset(preset)
@@ -138,6 +181,23 @@ def run(gt_files: List[Path], name: str, preset: str, seed: int, metainfo: str,
         extent = (0, 0, width, height) if width and height else None
         degraded = degradation([video.frames[i].to_instances() for i in labeled],
                                tool.video_seed(seed, video.name), extent=extent)
+        if name in CORR_TRACKERS:
+            # as in the pipeline: a FrameContext per frame (features computed once), the
+            # post-processors observe and their edits are applied ("as tracked"); interpolation
+            # observes the same online results and is chained after them. Frame index =
+            # position among the labeled frames (= the frame index where all are labeled, as
+            # on the synthetic videos)
+            frames = {i: load_frame(images, video.frames[i]) for i in labeled}
+            order, online, post_edits, sec = corr_bench.run_frames(
+                frames, dict(zip(labeled, degraded)), tracker, posts, observers=[interp])
+            seconds += sec
+            edits = interp.finalize(post_edits)
+            gts.append(video)
+            plain.append(prediction_video(video, {i: post_edits.apply(n, r) for n, (i, r) in
+                                                  enumerate(zip(order, online))}))
+            filled.append(prediction_video(video, {i: edits.apply(n, r) for n, (i, r) in
+                                                   enumerate(zip(order, online))}))
+            continue
         tracker.reset()
         interp.reset()
         results = {}
@@ -168,11 +228,17 @@ def measure(args) -> None:
     images = Path(args.images) if args.images else None
     names = args.trackers or [n for n, (_, _, pix) in TRACKER_SPECS.items()
                               if (images is not None or not pix)
-                              and (n not in REGION_TRACKERS or args.region_detector)]
+                              and (n not in REGION_TRACKERS or args.region_detector)
+                              and (n not in CORR_TRACKERS or args.corr_checkpoint)]
     for name in set(names) & set(REGION_TRACKERS):  # fail early, not after the other runs
         if images is None:
             raise ValueError(f'{name!r} needs the frames: give --images')
         region_scorer(args.region_detector)
+    for name in set(names) & set(CORR_TRACKERS):
+        if images is None:
+            raise ValueError(f'{name!r} needs the frames: give --images')
+        if not args.corr_checkpoint:
+            build_correspondence(args.corr_config, None)  # raises: no checkpoint
     out_path = Path(args.out)
     table = json.loads(out_path.read_text()) if out_path.is_file() else {}
     table.setdefault('dataset', args.dataset)
@@ -186,7 +252,8 @@ def measure(args) -> None:
                     continue
                 start = time.perf_counter()
                 res = run(gt_files, name, preset, seed, args.metainfo, images,
-                          args.head_size_fallback, args.region_detector)
+                          args.head_size_fallback, args.region_detector,
+                          (args.corr_config, args.corr_checkpoint))
                 res['seconds'] = round(time.perf_counter() - start, 1)
                 table['runs'][key] = res
                 out_path.parent.mkdir(parents=True, exist_ok=True)
@@ -247,6 +314,13 @@ def main(argv=None) -> None:
                    help="two-stage mmdet detector (config, checkpoint or 'none' for random "
                    "weights) whose RoI head scores the region tracker's regions; the 'region' "
                    'tracker runs only when this is given')
+    p.add_argument('--corr-config', default=CORR_CONFIG,
+                   help='config with the correspondence tracker (`tracker = dict(...)`) and its '
+                   '`post_processors`')
+    p.add_argument('--corr-checkpoint', default=None, metavar='CKPT',
+                   help="trained correspondence network ('none' for random weights) replacing "
+                   "every `checkpoint` of --corr-config; the 'correspondences' tracker runs only "
+                   'when this is given')
     p.add_argument('--out', help='JSON file (runs already in it are skipped)')
     p.add_argument('--force', action='store_true', help='re-run runs already in --out')
     p.add_argument('--markdown', nargs='+', default=None, help='print tables from JSON files')
