@@ -697,6 +697,18 @@ def run_base(path: Path, configs: Sequence[Path], record: dict) -> None:
     record['covered_by'] = sorted(runnable)
 
 
+def _fresh_visualizers() -> None:
+    """Forget mmengine's global visualizers (as a new process would): the configs name theirs
+    ``'visualizer'``, and a runner finding one from an earlier config reuses it with that
+    run's (possibly deleted) ``save_dir``."""
+    from mmengine.visualization import Visualizer
+    todo = [Visualizer]
+    while todo:
+        cls = todo.pop()
+        cls._instance_dict.clear()
+        todo.extend(cls.__subclasses__())
+
+
 def run_config(path: Path, roots, cache, ckpt_dir, work: Path,
                configs: Optional[Sequence[Path]] = None, device: Optional[str] = None) -> dict:
     """Run one config end to end; returns its record (steps with CPU seconds, metrics).
@@ -705,6 +717,7 @@ def run_config(path: Path, roots, cache, ckpt_dir, work: Path,
     torch sees one).
     """
     configs = all_configs() if configs is None else configs
+    _fresh_visualizers()
     cfg = load(path)
     kind = runner_for(path, cfg, configs)
     record = dict(config=rel(path), runner=kind)
