@@ -28,7 +28,7 @@ from typing import Callable, Dict, Tuple
 
 import torch
 
-__all__ = ['optimize_for_inference', 'TracedFunction', 'fuse_deconv_bn']
+__all__ = ['optimize_for_inference', 'TracedFunction', 'fuse_deconv_bn', 'unshare_convolutions']
 
 
 class TracedFunction:
@@ -138,6 +138,29 @@ def fuse_deconv_bn(module: torch.nn.Module) -> torch.nn.Module:
     return module
 
 
+def unshare_convolutions(module: torch.nn.Module) -> torch.nn.Module:
+    """Give every place that holds a convolution shared with another place its own copy. In
+    place; for inference (the copies are no longer tied).
+
+    Fusion folds a batch norm into the convolution before it by changing that convolution's
+    weights in place (mmcv's ``fuse_conv_bn``): a convolution shared by several batch norms
+    (e.g. RTMDet's ``RTMDetSepBNHead(share_conv=True)``: one convolution per stage for all
+    feature levels, a batch norm per level) would get every level's statistics folded into it
+    one after the other. Unshared first, each level keeps its own fused copy.
+    """
+    import copy
+    seen = set()
+    for parent in list(module.modules()):
+        for name, child in list(parent._modules.items()):
+            if not isinstance(child, (torch.nn.Conv2d, torch.nn.ConvTranspose2d)):
+                continue
+            if id(child) in seen:
+                parent._modules[name] = copy.deepcopy(child)
+            else:
+                seen.add(id(child))
+    return module
+
+
 def optimize_for_inference(model: torch.nn.Module, channels_last: bool = True,
                            fuse_conv_bn: bool = True, trace: bool = False) -> torch.nn.Module:
     """Fuse batch norms, switch to channels-last weights and/or trace ``extract_feat``.
@@ -157,7 +180,7 @@ def optimize_for_inference(model: torch.nn.Module, channels_last: bool = True,
                          '.eval() first (fusing uses the batch norms\' running statistics)')
     if fuse_conv_bn:
         from mmcv.cnn import fuse_conv_bn as fuse
-        model = fuse_deconv_bn(fuse(model))
+        model = fuse_deconv_bn(fuse(unshare_convolutions(model)))
     if channels_last:
         model = model.to(memory_format=torch.channels_last)
     if trace:

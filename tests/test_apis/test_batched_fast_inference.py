@@ -5,7 +5,8 @@ import pytest
 import torch
 
 from plugins.apis import MMDetPersonDetector
-from plugins.apis.fast_inference import TracedFunction, fuse_deconv_bn, optimize_for_inference
+from plugins.apis.fast_inference import (TracedFunction, fuse_deconv_bn, optimize_for_inference,
+                                         unshare_convolutions)
 
 DET_CFG = 'configs/demo/rtmdet-tiny_synthetic-person-192x144.py'
 
@@ -19,6 +20,14 @@ def det_checkpoint(tmp_path_factory, repo_root):
         for name, p in model.named_parameters():
             if 'rtm_reg' in name and name.endswith('bias'):
                 p.fill_(1.0)
+        # batch norms with statistics of their own, as after training (fresh ones fold into
+        # nothing: a fusion that folds them wrongly would still pass)
+        for m in model.modules():
+            if isinstance(m, torch.nn.BatchNorm2d):
+                m.running_mean.normal_(0, 0.3)
+                m.running_var.uniform_(0.5, 2.0)
+                m.weight.uniform_(0.7, 1.3)
+                m.bias.normal_(0, 0.1)
     path = tmp_path_factory.mktemp('det') / 'det.pth'
     torch.save(dict(state_dict=model.state_dict()), path)
     return str(path)
@@ -102,3 +111,27 @@ def test_fuse_deconv_bn_matches_deconv_then_bn():
 def test_optimize_refuses_training_mode():
     with pytest.raises(ValueError, match='training mode'):
         optimize_for_inference(torch.nn.Conv2d(3, 3, 1).train())
+
+
+def test_a_convolution_shared_by_several_batch_norms_is_fused_per_batch_norm():
+    """RTMDet's head shares one convolution between feature levels, each with its own batch
+    norm: fusion must give each level its own copy (mmcv folds in place)."""
+    torch.manual_seed(0)
+    conv = torch.nn.Conv2d(3, 4, 3, padding=1)
+    net = torch.nn.ModuleList([torch.nn.Sequential(conv, torch.nn.BatchNorm2d(4)),
+                               torch.nn.Sequential(conv, torch.nn.BatchNorm2d(4))]).eval()
+    for seq in net:
+        seq[1].running_mean.normal_()
+        seq[1].running_var.uniform_(0.5, 2)
+    x = torch.rand(1, 3, 8, 8)
+    with torch.no_grad():
+        ref = [seq(x) for seq in net]
+        optimize_for_inference(net, channels_last=False)
+        got = [seq(x) for seq in net]
+    assert net[0][0] is not net[1][0]
+    for r, g in zip(ref, got):
+        torch.testing.assert_close(g, r, atol=1e-5, rtol=1e-5)
+    again = torch.nn.Sequential(conv, conv)
+    unshare_convolutions(again)
+    assert again[0] is conv and again[1] is not conv
+    assert torch.equal(again[1].weight, conv.weight)

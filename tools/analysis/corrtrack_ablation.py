@@ -1,19 +1,22 @@
 """Correspondence tracking on the synthetic videos: the first version, each CorrTrack rule
 alone, all of them (the defaults), the Re-ID variant and the paper's Table 7 ablations.
 
-    python tools/analysis/corrtrack_ablation.py [--boxes gt noisy] [--videos N]
+    python tools/analysis/corrtrack_ablation.py [--boxes detector gt noisy] [--videos N]
         [--variants previous "all (new defaults)" ...] [--work-dir work_dirs/kc_ablation]
 
-Needs ``make data`` (``data/synthetic``), the demo's tiny pose model
-(``work_dirs/demo/pose.pth``, ``make demo``) and the two tiny correspondence networks
+Needs ``make data`` (``data/synthetic``), the demo's tiny pose model and, for
+``--boxes detector``, its tiny person detector (``work_dirs/demo/{pose,detector}.pth``,
+``make demo``) and the two tiny correspondence networks
 (``tools/train.py`` on ``projects/kpt_correspondence/configs/siamese_`` then
 ``refine_bninception-tiny_synthetic-192x144.py``). Every variant runs the whole
 ``PoseTrackingPipeline`` (pose stage on the given boxes + recovered boxes, acceptance, pose
-NMS, tracker, merging post-processor, output threshold) over the held-out ``val`` videos, given
-the annotated person boxes (``gt``) or the boxes of ground-truth poses degraded like a detector
-(``noisy``: misses of up to 3 frames, jitter, false positives; seeded), and is scored by the
-PoseTrack metric (``evaluate_posetrack``). Prints a markdown table (mAP, MOTA, IDSW per joint,
-precision, recall, seconds) and writes ``WORK_DIR/results.json``.
+NMS, tracker, merging post-processor, output threshold) over the held-out ``val`` videos, on
+the boxes of the demo's detector stage (``detector``: ``configs/demo/track_synthetic.py``'s
+``MMDetPersonDetector``), the annotated person boxes (``gt``) or the boxes of ground-truth
+poses degraded like a detector (``noisy``: misses of up to 3 frames, jitter, false positives;
+seeded), and is scored by the PoseTrack metric (``evaluate_posetrack``). Prints a markdown
+table (mAP, MOTA, IDSW per joint, keypoint HOTA, precision, recall, seconds) and writes
+``WORK_DIR/results.json`` (also DetA, AssA).
 """
 import argparse
 import copy
@@ -30,6 +33,8 @@ REFINE = (PROJECT + 'refine_bninception-tiny_synthetic-192x144.py',
           'work_dirs/refine_bninception-tiny_synthetic-192x144/epoch_2.pth')
 SIAMESE = (PROJECT + 'siamese_bninception-tiny_synthetic-192x144.py',
            'work_dirs/siamese_bninception-tiny_synthetic-192x144/epoch_6.pth')
+#: the demo's person detector (``tools/run_demo.py`` copies its final checkpoint there)
+DETECTOR = ('configs/demo/rtmdet-tiny_synthetic-person-192x144.py', 'work_dirs/demo/detector.pth')
 
 SHARED = dict(shared='corr_net')
 #: the first version of every stage (before the CorrTrack rules)
@@ -98,24 +103,39 @@ def variants() -> Dict[str, dict]:
     return out
 
 
-def build_pipeline(overrides: dict, pose_checkpoint: str):
-    """The demo's pipeline (tiny pose model) with the correspondence stages of a variant."""
+def _ckpt(path: Optional[str]) -> Optional[str]:
+    return None if path in (None, 'none', 'None') else path
+
+
+def build_pipeline(overrides: dict, pose_checkpoint: str, detector: Optional[tuple] = None,
+                   corr_checkpoints: Optional[Dict[str, str]] = None):
+    """The demo's pipeline (tiny pose model) with the correspondence stages of a variant.
+
+    Args:
+        detector: ``(config, checkpoint)`` of the demo config's detector stage (its score
+            threshold, box extension and ``max_persons`` kept); None: boxes are given.
+        corr_checkpoints: ``{network config: checkpoint}`` replacing the variant's one.
+    """
     from mmengine.config import Config
     from plugins.registry import TRACKING_PIPELINES
     cfg = Config.fromfile('configs/demo/track_synthetic.py')
     pipe = cfg.tracking_pipeline.to_dict()
     for k, v in overrides.items():
         pipe[k] = copy.deepcopy(v)
-    pipe['detector'] = None  # boxes are given: ground truth or degraded ground truth
-    pipe['pose_estimator']['checkpoint'] = (None if pose_checkpoint in ('none', 'None')
-                                           else pose_checkpoint)
+    net = pipe['models']['corr_net']
+    net['checkpoint'] = _ckpt((corr_checkpoints or {}).get(net['model'], net['checkpoint']))
+    # boxes given (ground truth or degraded ground truth) or the demo's detector stage
+    pipe['detector'] = None if detector is None else dict(
+        pipe['detector'], config=detector[0], checkpoint=_ckpt(detector[1]))
+    pipe['pose_estimator']['checkpoint'] = _ckpt(pose_checkpoint)
     return TRACKING_PIPELINES.build(pipe)
 
 
 def video_inputs(video, root: str, boxes: str, seed: int):
-    """Frames and per-frame person boxes of a video: the annotated boxes (``gt``) or those of
+    """Frames and per-frame person boxes of a video: the annotated boxes (``gt``), those of
     ground-truth poses degraded like a detector (``noisy``: ``PoseDegradation('medium')``,
-    seeded per video: jitter, misses of up to 3 frames, false positives)."""
+    seeded per video: jitter, misses of up to 3 frames, false positives) or None
+    (``detector``: the pipeline's detector stage finds them)."""
     import zlib
 
     import cv2
@@ -127,6 +147,8 @@ def video_inputs(video, root: str, boxes: str, seed: int):
         if img is None:
             raise FileNotFoundError(f'cannot read frame {osp.join(root, f.file_name)}')
         frames.append(img)
+    if boxes == 'detector':
+        return frames, None
     if boxes == 'gt':
         out = []
         for f in video.frames:
@@ -142,9 +164,17 @@ def video_inputs(video, root: str, boxes: str, seed: int):
 
 def main(argv: Optional[List[str]] = None) -> Dict:
     p = argparse.ArgumentParser(description=__doc__.split('\n\n')[0])
-    p.add_argument('--boxes', nargs='+', default=['gt', 'noisy'], choices=['gt', 'noisy'])
+    p.add_argument('--boxes', nargs='+', default=['gt', 'noisy'],
+                   choices=['detector', 'gt', 'noisy'])
     p.add_argument('--data-root', default='data/synthetic')
-    p.add_argument('--pose-checkpoint', default='work_dirs/demo/pose.pth')
+    p.add_argument('--pose-checkpoint', default='work_dirs/demo/pose.pth',
+                   help='"none": random weights (tests)')
+    p.add_argument('--detector-config', default=DETECTOR[0], help='for --boxes detector')
+    p.add_argument('--detector-checkpoint', default=DETECTOR[1], help='"none": random weights')
+    p.add_argument('--refine-checkpoint', default=REFINE[1],
+                   help='the refined correspondence network ("none": random weights)')
+    p.add_argument('--siamese-checkpoint', default=SIAMESE[1],
+                   help='the Siamese network of "no refinement" ("none": random weights)')
     p.add_argument('--videos', type=int, default=None, help='only the first N val videos')
     p.add_argument('--variants', nargs='+', default=None, help='names (default: all)')
     p.add_argument('--seed', type=int, default=0)
@@ -170,19 +200,25 @@ def main(argv: Optional[List[str]] = None) -> Dict:
             results = json.load(f)
     inputs = {b: [video_inputs(v, args.data_root, b, args.seed) for v in videos]
               for b in args.boxes}
+    corr = {REFINE[0]: args.refine_checkpoint, SIAMESE[0]: args.siamese_checkpoint}
     for boxes in args.boxes:
+        detector = (args.detector_config, args.detector_checkpoint) if boxes == 'detector' \
+            else None
         for name, ov in todo.items():
-            pipe = build_pipeline(ov, args.pose_checkpoint)
+            pipe = build_pipeline(ov, args.pose_checkpoint, detector, corr)
             t0 = time.perf_counter()
             preds = []
             for video, (frames, frame_boxes) in zip(videos, inputs[boxes]):
                 final = pipe.run_video(frames, bboxes=frame_boxes)
                 preds.append(prediction_video(video, dict(enumerate(final))))
             seconds = time.perf_counter() - t0
-            res = evaluate_posetrack(videos, preds)
-            mota = res.mota_table()
+            res = evaluate_posetrack(videos, preds, metrics=('map', 'mota', 'hota'))
+            mota, hota = res.mota_table(), res.hota_table()
+            nan = float('nan')
             row = dict(mAP=float(res.ap_table()['Total']), MOTA=float(mota['Total']),
-                       IDSW=float(mota['IDSW']), Precision=float(mota['Precision']),
+                       IDSW=float(mota['IDSW']), HOTA=hota.get('Total', nan),
+                       DetA=hota.get('DetA', nan), AssA=hota.get('AssA', nan),
+                       Precision=float(mota['Precision']),
                        Recall=float(mota['Recall']), seconds=seconds,
                        frames=sum(len(v.frames) for v in videos))
             results.setdefault(boxes, {})[name] = row
@@ -192,11 +228,12 @@ def main(argv: Optional[List[str]] = None) -> Dict:
                 json.dump(results, f, indent=1)
     for boxes, rows in results.items():
         print(f'\n{boxes} boxes, {len(videos)} val videos')
-        print('| variant | mAP | MOTA | IDSW | precision | recall | s |')
-        print('|---|---|---|---|---|---|---|')
+        print('| variant | mAP | MOTA | IDSW | HOTA | precision | recall | s |')
+        print('|---|---|---|---|---|---|---|---|')
         for name, r in rows.items():
             print(f'| {name} | {r["mAP"]:.1f} | {r["MOTA"]:.1f} | {r["IDSW"]:.2f} | '
-                  f'{r["Precision"]:.1f} | {r["Recall"]:.1f} | {r["seconds"]:.0f} |')
+                  f'{r.get("HOTA", float("nan")):.1f} | {r["Precision"]:.1f} | '
+                  f'{r["Recall"]:.1f} | {r["seconds"]:.0f} |')
     return results
 
 
