@@ -2,36 +2,26 @@
 synthetic video, ``track_synthetic.py`` (the tracker + track merging / short-track removal) with
 the tiny synthetic correspondence network at random weights (``--corr-checkpoint none``: no
 training, no download)."""
-import importlib.util
 import json
 import math
 from pathlib import Path
 
 import pytest
+from script_utils import load_script, tiny_synthetic_val
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture(scope='module')
 def table():
-    return _load('tracker_comparison', ROOT / 'benchmarks' / 'tracker_comparison.py')
+    return load_script('benchmarks/tracker_comparison.py')
 
 
 @pytest.fixture(scope='module')
 def video(tmp_path_factory):
     """One held-out synthetic video of 6 frames, 2-3 persons."""
-    root = tmp_path_factory.mktemp('synth_corr')
-    _load('make_synthetic', ROOT / 'tools' / 'dataset_converters' / 'make_synthetic.py').main([
-        '--out', str(root), '--videos', '0', '--val-videos', '1', '--frames', '6', '--width',
-        '192', '--height', '144', '--min-persons', '2', '--max-persons', '3', '--workers', '1'])
-    return root
+    return tiny_synthetic_val(tmp_path_factory.mktemp('synth_corr'), 6, 2, 3)
 
 
 def _corr_run(table, video, out: Path, *extra) -> dict:

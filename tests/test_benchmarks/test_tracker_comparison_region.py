@@ -1,37 +1,27 @@
 """The region-update tracker's row of ``benchmarks/tracker_comparison.py`` end to end: a tiny
 synthetic video, its failure checker (``DetectorRegionScorer``) a randomly initialised
 detector built from the synthetic Faster R-CNN config (no checkpoint, no download)."""
-import importlib.util
 import json
 import math
 from pathlib import Path
 
 import pytest
+from script_utils import load_script, tiny_synthetic_val
 
 ROOT = Path(__file__).resolve().parents[2]
 DET_CONFIG = 'projects/dense_pose_tracking/configs/faster-rcnn_r18-tiny_synthetic-person-192x144.py'
 
 
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture(scope='module')
 def table():
-    return _load('tracker_comparison', ROOT / 'benchmarks' / 'tracker_comparison.py')
+    return load_script('benchmarks/tracker_comparison.py')
 
 
 @pytest.fixture(scope='module')
 def video(tmp_path_factory):
     """One held-out synthetic video of 6 frames, 2-3 persons."""
-    root = tmp_path_factory.mktemp('synth_region')
-    _load('make_synthetic', ROOT / 'tools' / 'dataset_converters' / 'make_synthetic.py').main([
-        '--out', str(root), '--videos', '0', '--val-videos', '1', '--frames', '6', '--width',
-        '192', '--height', '144', '--min-persons', '2', '--max-persons', '3', '--workers', '1'])
-    return root
+    return tiny_synthetic_val(tmp_path_factory.mktemp('synth_region'), 6, 2, 3)
 
 
 def test_region_row_end_to_end(table, video, tmp_path, capsys):

@@ -1,36 +1,26 @@
 """``tools/analysis/corrtrack_ablation.py`` end to end on one tiny synthetic video, every model
 at random weights (no training, no download): the detector-box setting builds the demo's
 detector stage, and every setting reports HOTA next to mAP / MOTA."""
-import importlib.util
 import json
 import math
 from pathlib import Path
 
 import pytest
+from script_utils import load_script, tiny_synthetic_val
 
 ROOT = Path(__file__).resolve().parents[2]
 
 
-def _load(name: str, path: Path):
-    spec = importlib.util.spec_from_file_location(name, path)
-    module = importlib.util.module_from_spec(spec)
-    spec.loader.exec_module(module)
-    return module
-
 
 @pytest.fixture(scope='module')
 def ablation():
-    return _load('corrtrack_ablation', ROOT / 'tools' / 'analysis' / 'corrtrack_ablation.py')
+    return load_script('tools/analysis/corrtrack_ablation.py')
 
 
 @pytest.fixture(scope='module')
 def video(tmp_path_factory):
     """One held-out synthetic video of 4 frames, 2 persons."""
-    root = tmp_path_factory.mktemp('synth_ablation')
-    _load('make_synthetic', ROOT / 'tools' / 'dataset_converters' / 'make_synthetic.py').main([
-        '--out', str(root), '--videos', '0', '--val-videos', '1', '--frames', '4', '--width',
-        '192', '--height', '144', '--min-persons', '2', '--max-persons', '2', '--workers', '1'])
-    return root
+    return tiny_synthetic_val(tmp_path_factory.mktemp('synth_ablation'), 4, 2, 2)
 
 
 def test_detector_stage_is_built_only_for_detector_boxes(ablation, monkeypatch):
