@@ -230,14 +230,12 @@ def measure(args) -> None:
                               if (images is not None or not pix)
                               and (n not in REGION_TRACKERS or args.region_detector)
                               and (n not in CORR_TRACKERS or args.corr_checkpoint)]
-    for name in set(names) & set(REGION_TRACKERS):  # fail early, not after the other runs
-        if images is None:
+    for name in set(names) & {*REGION_TRACKERS, *CORR_TRACKERS}:  # fail early, not after
+        if images is None:                                       # the other runs
             raise ValueError(f'{name!r} needs the frames: give --images')
-        region_scorer(args.region_detector)
-    for name in set(names) & set(CORR_TRACKERS):
-        if images is None:
-            raise ValueError(f'{name!r} needs the frames: give --images')
-        if not args.corr_checkpoint:
+        if name in REGION_TRACKERS:
+            region_scorer(args.region_detector)
+        elif not args.corr_checkpoint:
             build_correspondence(args.corr_config, None)  # raises: no checkpoint
     out_path = Path(args.out)
     table = json.loads(out_path.read_text()) if out_path.is_file() else {}

@@ -28,8 +28,7 @@ class _Track:
     """What the merger keeps of one track until its merge decisions are final."""
 
     __slots__ = ('tid', 'count', 'first', 'last', 'centre', 'prev_centre', 'anchors', 'held',
-                 'closed', 'succ_complete', 'pred_complete', 'succ', 'pred', 'out', 'into',
-                 'chain')
+                 'closed', 'succ_complete', 'pred_complete', 'out', 'into', 'chain')
 
     def __init__(self, tid: int, anchor: Anchor) -> None:
         self.tid = tid
@@ -42,8 +41,6 @@ class _Track:
         self.held: List[Anchor] = []  # the poses whose frames' payload it holds (closed)
         self.closed = False
         self.succ_complete = self.pred_complete = False  # every candidate pair scored
-        self.succ: Optional[int] = None  # the merged successor / predecessor track
-        self.pred: Optional[int] = None
         self.out: Dict[int, tuple] = {}  # undecided pairs (self, b): b -> rank key
         self.into: Dict[int, tuple] = {}  # undecided pairs (a, self): a -> rank key
         self.chain: Optional['_Chain'] = None
@@ -397,8 +394,7 @@ class TrackMerger:
             if other != a:
                 del self.tracks[other].out[b]
                 touched.append(other)
-        ta.out, tb.into = {}, {}
-        ta.succ, tb.pred = b, a
+        ta.out, tb.into = {}, {}  # decided: a's successor is b (the chain records it)
         chain, tail = ta.chain, tb.chain  # tail: b's chain, b its undecided first track
         chain.live |= tail.live
         chain.length += tail.length
